@@ -1,0 +1,43 @@
+# Two commands on a fresh machine (Python 3.11, make, git): `make demo` and `make test`.
+# Each creates the environment itself when it is missing (uv, pinned by uv.lock).
+
+PYTHON ?= python3
+UV_VERSION = 0.13.9
+TOOLS = .tools
+UV = $(TOOLS)/bin/uv
+VENV = .venv
+BIN = $(VENV)/bin
+SAMPLE = sample_data/incident
+DB = sample_data/incident.duckdb
+TZ_INCIDENT = Asia/Shanghai
+PORT ?= 8501
+export UV_PYTHON_DOWNLOADS = never
+
+.PHONY: demo test env sample ingest analyze bench clean
+
+env: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+sample: env
+	$(BIN)/analyzer sample --out $(SAMPLE)
+
+demo: sample
+	rm -f $(DB)
+	$(BIN)/analyzer ingest --db $(DB) \
+	    --transactions $(SAMPLE)/transactions.csv $(SAMPLE)/transactions_replay.jsonl \
+	    --config-changes $(SAMPLE)/config_changes.jsonl \
+	    --events $(SAMPLE)/events.csv --tz $(TZ_INCIDENT)
+	$(BIN)/analyzer summary --db $(DB)
+
+test: env
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(SAMPLE) $(DB) .pytest_cache

@@ -1,0 +1,185 @@
+"""The `analyzer` command: parse options, call the library, print.
+
+No SQL and no business logic here. Data goes to stdout; progress and errors go to stderr.
+Every failure becomes one line on stderr and an exit code from `errors.ExitCode`
+(the traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from analyzer import __version__
+from analyzer.errors import AnalyzerError, ExitCode, UsageError, exit_code_for
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class AnalyzerGroup(click.Group):
+    """Maps every exception to an exit code in one place."""
+
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        debug = "--debug" in sys.argv
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            err.print("aborted")
+            sys.exit(ExitCode.USAGE_ERROR)
+        except click.ClickException as exc:
+            err.print(f"error: {exc.format_message()}", markup=False)
+            sys.exit(ExitCode.USAGE_ERROR)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            sys.exit(130)
+        except Exception as exc:  # the one error handler
+            if debug:
+                err.print_exception()
+            code = exit_code_for(exc)
+            if isinstance(exc, AnalyzerError):
+                err.print(f"error: {exc.message}", markup=False)
+            else:
+                err.print(f"internal error: {type(exc).__name__}: {exc} (run with --debug and report it)",
+                          markup=False)
+            sys.exit(int(code))
+
+
+@click.group(cls=AnalyzerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="analyzer")
+@click.option("--debug", is_flag=True, help="Show tracebacks and the SQL of a failed query.")
+def main(debug: bool) -> None:
+    """Post-incident audit-log analyzer for payment platforms."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def _progress(message: str) -> None:
+    if err.is_terminal:
+        err.print(f"[dim]{message}[/dim]")
+
+
+# --- sample ------------------------------------------------------------------------------
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the sample incident into.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same files).")
+@click.option("--payments", default=100_000, show_default=True, type=click.IntRange(min=1000),
+              help="Number of ordinary payments to generate.")
+def sample(out_dir: Path, seed: int, payments: int) -> None:
+    """Generate the sample incident (and its expected answers in truth/)."""
+    from analyzer.sample import generate
+
+    with err.status("generating the sample incident") if err.is_terminal else _null():
+        result = generate(out_dir, seed=seed, payments=payments)
+    out.print(f"wrote the sample incident to {out_dir} ({result.payments} payments, seed {seed})")
+    out.print(f"  next: analyzer ingest --db incident.duckdb --transactions {' '.join(str(p) for p in result.transaction_files)} "
+              f"--config-changes {result.config_changes_file} --events {result.events_file} --tz {result.tz}",
+              markup=False)
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+# --- ingest ------------------------------------------------------------------------------
+class ManyPathsCommand(click.Command):
+    """Lets `--transactions a.csv b.jsonl` name several files after one flag (as documented)."""
+
+    many = ("--transactions", "--config-changes", "--events")
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rewritten: list[str] = []
+        current = None
+        for arg in args:
+            if arg in self.many:
+                current = arg
+                continue
+            if arg.startswith("-"):
+                current = None
+                rewritten.append(arg)
+            elif current is not None:
+                rewritten.extend([current, arg])
+            else:
+                rewritten.append(arg)
+        return super().parse_args(ctx, rewritten)
+
+
+@main.command(cls=ManyPathsCommand)
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="DuckDB file to load into (created if missing).")
+@click.option("--transactions", multiple=True, help="Transaction files (CSV, CSV.gz, JSONL, Parquet).")
+@click.option("--config-changes", multiple=True, help="Config-change audit logs (JSONL, or CSV with a JSON `config`).")
+@click.option("--events", multiple=True, help="Other timeline events (alerts, statements, reports).")
+@click.option("--tz", default=None, help="Zone of naive timestamps, e.g. Asia/Shanghai (required when any are naive).")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="TOML file renaming your columns onto the canonical ones.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/JSONL inputs (e.g. gbk).")
+def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[str, ...], events: tuple[str, ...],
+           tz: str | None, mapping: Path | None, encoding: str) -> None:
+    """Validate and load input files into DuckDB, quarantining bad rows."""
+    from analyzer.db import Database
+    from analyzer.ingest import ingest as run_ingest
+
+    if not (transactions or config_changes or events):
+        raise UsageError("nothing to ingest: give --transactions, --config-changes and/or --events")
+    with Database(db_path) as db:
+        report = run_ingest(db, transactions=transactions, config_changes=config_changes, events=events,
+                            tz=tz, mapping=mapping, encoding=encoding, progress=_progress)
+    _print_ingest(report)
+
+
+def _print_ingest(report) -> None:
+    table = Table(title="Ingest: read = loaded + duplicate + rejected, per file", title_justify="left")
+    for col in ("file", "kind", "read", "loaded", "duplicate", "rejected", "check"):
+        table.add_column(col, justify="right" if col in ("read", "loaded", "duplicate", "rejected") else "left")
+    reasons: dict[tuple[str, str], int] = {}
+    for f in report.files:
+        check = "already ingested, unchanged" if f.skipped else ("ok" if f.reconciles else "MISMATCH")
+        table.add_row(Path(f.path).name, f.kind, f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_duplicate:,}",
+                      f"{f.rows_rejected:,}", check)
+        for reason, n in f.rejects_by_reason.items():
+            reasons[(Path(f.path).name, reason)] = n
+    out.print(table)
+    if reasons:
+        by_reason = Table(title="Rejects by reason (table `rejects`)", title_justify="left")
+        for col in ("file", "reason", "rows"):
+            by_reason.add_column(col, justify="right" if col == "rows" else "left")
+        for (name, reason), n in sorted(reasons.items()):
+            by_reason.add_row(name, reason, f"{n:,}")
+        out.print(by_reason)
+
+
+# --- summary -----------------------------------------------------------------------------
+@main.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (the keys are a contract).")
+def summary(db_path: Path, as_json: bool) -> None:
+    """Print the incident summary."""
+    from analyzer.db import Database
+    from analyzer.summary import load_summary
+
+    with Database(db_path, read_only=True) as db:
+        data = load_summary(db)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        out.print(f"{key:<{width}}  {value}", markup=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+-- Parse and validate one config-change log.
+-- Reads _stage_raw; writes temp table _stage, one row per change. The `config` JSON document is
+-- read field by field as text and cast to DECIMAL, so "0.50" and 0.50 are the same exact value.
+CREATE OR REPLACE TEMP TABLE _stage AS
+WITH typed AS (
+    SELECT
+        _line, _malformed, _raw, _ts_naive,
+        NULLIF(trim(CAST(change_id AS VARCHAR)), '')   AS change_id,
+        NULLIF(trim(CAST(ts AS VARCHAR)), '')          AS ts_text,
+        TRY_CAST(ts AS TIMESTAMPTZ)                    AS ts,
+        NULLIF(trim(CAST(campaign_id AS VARCHAR)), '') AS campaign_id,
+        NULLIF(trim(CAST(actor AS VARCHAR)), '')       AS actor,
+        NULLIF(trim(CAST(approver AS VARCHAR)), '')    AS approver,
+        NULLIF(trim(CAST(ticket AS VARCHAR)), '')      AS ticket,
+        lower(NULLIF(trim(CAST(action AS VARCHAR)), '')) AS action,
+        NULLIF(trim(CAST(version AS VARCHAR)), '')     AS version,
+        NULLIF(trim(CAST(config AS VARCHAR)), '')      AS config
+    FROM _stage_raw
+), doc AS (
+    SELECT *,
+        CASE WHEN json_valid(config) THEN json_type(config) = 'OBJECT' ELSE false END AS config_ok
+    FROM typed
+), fields AS (
+    SELECT *,
+        CASE WHEN config_ok THEN coalesce(lower(json_extract_string(config, '$.discount_type')), 'none') END AS discount_type,
+        CASE WHEN config_ok THEN json_extract_string(config, '$.discount_value') END AS value_text,
+        CASE WHEN config_ok THEN json_extract_string(config, '$.max_discount') END AS cap_text,
+        CASE WHEN config_ok THEN json_extract_string(config, '$.min_amount') END AS min_text,
+        CASE WHEN config_ok THEN
+            CASE json_type(config, '$.scenes')
+                WHEN 'ARRAY' THEN CAST(json_extract_string(config, '$.scenes[*]') AS VARCHAR[])
+                WHEN 'VARCHAR' THEN [json_extract_string(config, '$.scenes')]
+                WHEN 'NULL' THEN ['*']
+                WHEN NULL THEN ['*']
+            END END AS scenes,
+        CASE WHEN config_ok THEN lower(coalesce(json_extract_string(config, '$.enabled'), 'true')) END AS enabled_text
+    FROM doc
+), numbers AS (
+    SELECT *,
+        TRY_CAST(coalesce(value_text, '0') AS DECIMAL(38,6)) AS value_x,
+        TRY_CAST(cap_text AS DECIMAL(38,6)) AS cap_x,
+        TRY_CAST(min_text AS DECIMAL(38,6)) AS min_x
+    FROM fields
+), checked AS (
+    SELECT *,
+        CASE
+            WHEN _malformed THEN 'malformed_row'
+            WHEN change_id IS NULL OR ts_text IS NULL OR campaign_id IS NULL OR version IS NULL OR config IS NULL THEN 'missing_field'
+            WHEN ts IS NULL THEN 'bad_timestamp'
+            WHEN NOT config_ok THEN 'bad_config'
+            WHEN discount_type NOT IN ('none', 'fixed', 'percent') THEN 'bad_config'
+            WHEN value_x IS NULL OR value_x < 0 OR value_x <> round(value_x, 4) THEN 'bad_config'
+            WHEN cap_text IS NOT NULL AND (cap_x IS NULL OR cap_x < 0 OR cap_x <> round(cap_x, 2)) THEN 'bad_config'
+            WHEN min_text IS NOT NULL AND (min_x IS NULL OR min_x < 0 OR min_x <> round(min_x, 2)) THEN 'bad_config'
+            WHEN scenes IS NULL THEN 'bad_config'
+            WHEN enabled_text NOT IN ('true', 'false', '1', '0') THEN 'bad_config'
+        END AS reason
+    FROM numbers
+)
+SELECT
+    _line, _ts_naive, change_id, ts, campaign_id, actor, approver, ticket,
+    coalesce(action, 'update') AS action, version, config,
+    discount_type,
+    CAST(value_x AS DECIMAL(18,4)) AS discount_value,
+    CAST(cap_x AS DECIMAL(18,2)) AS max_discount,
+    CAST(min_x AS DECIMAL(18,2)) AS min_amount,
+    scenes,
+    enabled_text IN ('true', '1') AS enabled,
+    reason,
+    CASE
+        WHEN reason = 'missing_field' THEN
+            CASE WHEN change_id IS NULL THEN 'change_id' WHEN ts_text IS NULL THEN 'ts'
+                 WHEN campaign_id IS NULL THEN 'campaign_id' WHEN version IS NULL THEN 'version'
+                 ELSE 'config' END
+        WHEN reason = 'bad_timestamp' THEN 'ts'
+        WHEN reason = 'bad_config' THEN 'config'
+    END AS field,
+    CASE reason
+        WHEN 'malformed_row' THEN 'not a JSON object'
+        WHEN 'missing_field' THEN 'required field is empty'
+        WHEN 'bad_timestamp' THEN 'not an ISO 8601 timestamp: ' || ts_text
+        WHEN 'bad_config' THEN 'config is not a valid discount config (discount_type none|fixed|percent, '
+            || 'exact non-negative discount_value, max_discount, min_amount; scenes a list): ' || coalesce(config, '')
+    END AS message,
+    CASE WHEN reason IS NOT NULL THEN _raw END AS raw
+FROM checked;
