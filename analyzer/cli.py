@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analyzer import __version__
-from analyzer.errors import AnalyzerError, ExitCode, UsageError, exit_code_for
+from analyzer.errors import AnalyzerError, DataError, ExitCode, InputError, UsageError, exit_code_for
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -80,10 +80,11 @@ def sample(out_dir: Path, seed: int, payments: int) -> None:
 
     with err.status("generating the sample incident") if err.is_terminal else _null():
         result = generate(out_dir, seed=seed, payments=payments)
-    out.print(f"wrote the sample incident to {out_dir} ({result.payments} payments, seed {seed})")
-    out.print(f"  next: analyzer ingest --db incident.duckdb --transactions {' '.join(str(p) for p in result.transaction_files)} "
-              f"--config-changes {result.config_changes_file} --events {result.events_file} --tz {result.tz}",
-              markup=False)
+    out.print(f"wrote the sample incident to {out_dir}: {result.payments:,} payments, {result.refunds:,} refunds, "
+              f"seed {seed}; expected answers in {result.truth_dir}", markup=False)
+    out.print(f"  next: analyzer ingest --db incident.duckdb --transactions {result.transactions_csv} "
+              f"{result.transactions_replay} --config-changes {result.config_changes} --events {result.events} "
+              "--tz Asia/Shanghai", markup=False)
 
 
 class _null:
@@ -162,6 +163,63 @@ def _print_ingest(report) -> None:
         out.print(by_reason)
 
 
+# --- analyze -----------------------------------------------------------------------------
+@main.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--campaign", "campaigns", multiple=True, help="Campaign(s) to price (default: the bad change's).")
+@click.option("--bad-change", default=None, help="The change_id that started the bad period (default: inferred).")
+@click.option("--fix-change", default=None, help="The change_id that ended it (default: inferred).")
+@click.option("--lag-tolerance", default=60.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds a pricing node may lag behind a legitimate change before it counts as excess.")
+@click.option("--exploit-min-txns", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Affected transfers/card repayments that flag a user as an exploiter.")
+@click.option("--tz", default=None, help="Zone to show instants in (default: the zone used at ingest, else UTC).")
+def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
+            lag_tolerance: float, exploit_min_txns: int, tz: str | None) -> None:
+    """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
+    from analyzer.analyze import AnalysisParams
+    from analyzer.analyze import analyze as run_analyze
+    from analyzer.db import Database
+    from analyzer.ingest.loader import check_tz
+    from analyzer.summary import load_summary
+
+    check_tz(tz)
+    params = AnalysisParams(campaigns=campaigns, bad_change=bad_change, fix_change=fix_change,
+                            lag_tolerance_ms=round(lag_tolerance * 1000), exploit_min_txns=exploit_min_txns,
+                            display_tz=tz)
+    if not db_path.exists():
+        raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
+    with Database(db_path) as db:
+        with err.status("analyzing") if err.is_terminal else _null():
+            run_analyze(db, params)
+        data = load_summary(db)
+    _print_summary(data)
+
+
+# --- check -------------------------------------------------------------------------------
+@main.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def check(db_path: Path) -> None:
+    """Run the invariants; exit 4 with the offending rows when one fails."""
+    import polars as pl
+
+    from analyzer.checks import run_checks
+    from analyzer.db import Database
+
+    with Database(db_path, read_only=True) as db:
+        results = run_checks(db)
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        out.print(f"{'ok  ' if r.passed else 'FAIL'}  {r.name}: {r.description}"
+                  + ("" if r.passed else f" ({r.count} offending rows)"), markup=False)
+        if not r.passed:
+            with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=240,
+                           tbl_hide_dataframe_shape=True):
+                out.print(str(r.sample), markup=False)
+    if failed:
+        raise DataError(f"{len(failed)} of {len(results)} checks failed: {', '.join(r.name for r in failed)}")
+
+
 # --- summary -----------------------------------------------------------------------------
 @main.command()
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -176,6 +234,10 @@ def summary(db_path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    _print_summary(data)
+
+
+def _print_summary(data: dict) -> None:
     width = max(len(k) for k in data)
     for key, value in data.items():
         out.print(f"{key:<{width}}  {value}", markup=False)

@@ -130,7 +130,11 @@ class Database:
 
     def polars(self, sql: str, params: Params = None):
         """The result as a polars DataFrame (through Arrow: decimals stay decimals)."""
-        return self.execute(sql, params).pl()
+        try:
+            return self.con.sql(sql, params=params).pl()
+        except duckdb.Error:
+            log.debug("SQL failed:\n%s\nparams=%r", sql, params)
+            raise
 
     def query_file(self, name: str, params: Params = None, **idents: str):
         """Run a one-statement SQL file and return a polars DataFrame."""

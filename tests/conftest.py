@@ -32,3 +32,47 @@ def run_cli(*args: str | Path, cwd: Path | None = None, timeout: float = 600) ->
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# --- the sample incident: the big fixture ---------------------------------------------------
+SAMPLE_SEED = 7
+SAMPLE_PAYMENTS = 20_000
+
+
+def ingest_sample(db_path: Path, sample_dir: Path) -> None:
+    from analyzer.db import Database
+    from analyzer.ingest import ingest
+
+    with Database(db_path) as db:
+        ingest(db, transactions=[sample_dir / "transactions.csv", sample_dir / "transactions_replay.jsonl"],
+               config_changes=[sample_dir / "config_changes.jsonl"], events=[sample_dir / "events.csv"],
+               tz="Asia/Shanghai")
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    from analyzer.sample import generate
+
+    out = tmp_path_factory.mktemp("sample")
+    generate(out, seed=SAMPLE_SEED, payments=SAMPLE_PAYMENTS)
+    return out
+
+
+@pytest.fixture(scope="session")
+def truth(sample_dir) -> dict:
+    import json
+
+    return json.loads((sample_dir / "truth" / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_dir, tmp_path_factory) -> Path:
+    """The sample, ingested and analyzed with the defaults (bad change inferred). Read-only use."""
+    from analyzer.analyze import analyze
+    from analyzer.db import Database
+
+    path = tmp_path_factory.mktemp("db") / "incident.duckdb"
+    ingest_sample(path, sample_dir)
+    with Database(path) as db:
+        analyze(db)
+    return path

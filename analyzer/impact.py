@@ -1,0 +1,89 @@
+"""Finding the bad change and the change that fixed it (from `change_impact`).
+
+Called by `analyze.py` after `change_impact` is built. Returns a `BadPeriod`: what the
+analysis prices against, and in words why those two changes were chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from analyzer.db import Database
+from analyzer.errors import DataError, UsageError
+
+
+@dataclass(frozen=True)
+class BadPeriod:
+    campaign_id: str
+    bad_change_id: str
+    bad_seq: int
+    bad_from: datetime
+    bad_inferred: bool
+    bad_reason: str
+    fix_change_id: str | None
+    fix_seq: int | None
+    fix_from: datetime | None
+    fix_inferred: bool
+    fix_note: str
+
+
+def _version(db: Database, change_id: str) -> tuple[str, int, datetime] | None:
+    return db.one("SELECT campaign_id, version_seq, valid_from FROM config_versions WHERE change_id = ?", [change_id])
+
+
+def choose_bad_change(db: Database, bad_change: str | None) -> tuple[str, bool, str]:
+    """(change_id, inferred, reason): the named change, or the best-supported one."""
+    if bad_change is not None:
+        if _version(db, bad_change) is None:
+            raise UsageError(f"--bad-change {bad_change!r}: no such change_id in config_changes")
+        evidence = db.scalar("SELECT evidence FROM change_impact WHERE change_id = ?", [bad_change])
+        return bad_change, False, f"named with --bad-change; evidence: {evidence}"
+    top = db.dicts("SELECT change_id, score, evidence FROM change_impact WHERE score > 0 ORDER BY rank LIMIT 2")
+    if not top:
+        raise DataError("no config change introduced excess against the version before it; "
+                        "name the bad change with --bad-change")
+    best = top[0]
+    reason = f"inferred: ranked first of {db.scalar('SELECT count(*) FROM change_impact')} changes by excess introduced and risk signals ({best['evidence']})"
+    if len(top) > 1:
+        reason += f"; next best {top[1]['change_id']} scored {top[1]['score'] / best['score']:.1%} of it"
+    return best["change_id"], True, reason
+
+
+def choose_fix_change(db: Database, bad_change_id: str, fix_change: str | None) -> tuple[str | None, bool, str]:
+    """(change_id or None, inferred, note): the named fix, or the first later change of the
+    campaign after which it behaves as intended again (a still-wrong partial fix is skipped)."""
+    campaign_id, bad_seq, bad_from = _version(db, bad_change_id)
+    if fix_change is not None:
+        found = _version(db, fix_change)
+        if found is None:
+            raise UsageError(f"--fix-change {fix_change!r}: no such change_id in config_changes")
+        if found[0] != campaign_id or found[1] <= bad_seq:
+            raise UsageError(f"--fix-change {fix_change!r} must be a later change of campaign {campaign_id}")
+        return fix_change, False, "named with --fix-change"
+    candidates = db.dicts(db.sql_text("fix_candidates"), {"campaign_id": campaign_id, "bad_seq": bad_seq})
+    skipped = []
+    for c in candidates:
+        if c["payments_over"] == 0 and c["payments_under"] == 0:
+            note = "inferred: the first later change after which every payment gets what the config before the bad change gives"
+            if skipped:
+                note += f" (skipped partial fixes still over-discounting: {', '.join(skipped)})"
+            return c["change_id"], True, note
+        if c["payments_over"] > 0:
+            skipped.append(f"{c['change_id']} ({c['payments_over']} payments over)")
+    for c in candidates:
+        if c["payments_over"] == 0:
+            return c["change_id"], True, ("inferred: the first later change that stops the over-discount "
+                                         f"(it gives {c['payments_under']} payments less than intended)")
+    return None, True, "no later change restores the intended behaviour: the bad period is still open in the data"
+
+
+def bad_period(db: Database, bad_change: str | None, fix_change: str | None) -> BadPeriod:
+    bad_id, bad_inferred, bad_reason = choose_bad_change(db, bad_change)
+    campaign_id, bad_seq, bad_from = _version(db, bad_id)
+    fix_id, fix_inferred, fix_note = choose_fix_change(db, bad_id, fix_change)
+    fix_seq = fix_from = None
+    if fix_id is not None:
+        _, fix_seq, fix_from = _version(db, fix_id)
+    return BadPeriod(campaign_id, bad_id, bad_seq, bad_from, bad_inferred, bad_reason,
+                     fix_id, fix_seq, fix_from, fix_inferred, fix_note)

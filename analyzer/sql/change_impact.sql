@@ -1,0 +1,87 @@
+-- change_impact: every config change ranked by how likely it caused the incident, with evidence.
+-- For each change c (with the version p before it), over the payments of c's campaign priced
+-- while c was live and explained by c (the logged config_version is c's, or c's config
+-- reproduces the logged discount; payments from nodes still on an older version are lag and
+-- are left out): excess_introduced = sum(discount - apply(p)).
+-- Parameters: $campaigns (VARCHAR[]; empty = all campaigns).
+-- Grain: one row per config change.
+CREATE OR REPLACE TABLE change_impact AS
+WITH pairs AS (
+    SELECT v.*, p.discount_type AS p_type, p.discount_value AS p_value, p.max_discount AS p_cap,
+           p.min_amount AS p_min, p.scenes AS p_scenes, p.enabled AS p_enabled
+    FROM config_versions v
+    LEFT JOIN config_versions p ON p.campaign_id = v.campaign_id AND p.version_seq = v.version_seq - 1
+    WHERE len($campaigns) = 0 OR list_contains($campaigns, v.campaign_id)
+), priced AS (
+    -- the interval join: each payment meets the one version live at its instant
+    SELECT v.change_id, t.discount,
+           coalesce(t.config_version = v.version,
+                    t.discount = apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, t.amount, t.scene)) AS explained,
+           apply_discount(v.p_type, v.p_value, v.p_cap, v.p_min, v.p_scenes, v.p_enabled, t.amount, t.scene) AS by_p
+    FROM transactions t
+    JOIN pairs v ON t.campaign_id = v.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
+    WHERE t.type = 'payment'
+), per_change AS (
+    SELECT change_id,
+           count(*) AS payments_live,
+           count(*) FILTER (explained) AS payments_priced,
+           coalesce(sum(discount - by_p) FILTER (explained), 0) AS excess_introduced,
+           count(*) FILTER (explained AND discount > by_p) AS payments_over,
+           count(*) FILTER (explained AND discount < by_p) AS payments_under
+    FROM priced
+    GROUP BY change_id
+), restored AS (
+    -- the first later change of the campaign that brings back the previous version's pricing
+    SELECT v.change_id, min_by(r.change_id, r.version_seq) AS reverted_by_change_id,
+           min(r.valid_from) - v.valid_from AS reverted_after
+    FROM pairs v
+    JOIN config_versions r ON r.campaign_id = v.campaign_id AND r.version_seq > v.version_seq
+    WHERE v.prev_change_id IS NOT NULL
+      AND r.discount_type IS NOT DISTINCT FROM v.p_type AND r.discount_value IS NOT DISTINCT FROM v.p_value
+      AND r.max_discount IS NOT DISTINCT FROM v.p_cap AND r.min_amount IS NOT DISTINCT FROM v.p_min
+      AND list_sort(r.scenes) IS NOT DISTINCT FROM list_sort(v.p_scenes) AND r.enabled IS NOT DISTINCT FROM v.p_enabled
+    GROUP BY v.change_id, v.valid_from
+), scored AS (
+    SELECT v.campaign_id, v.change_id, v.version, v.prev_version, v.valid_from AS ts, v.actor, v.approver, v.ticket, v.action,
+           v.diff, v.type_changed, v.value_changed, v.cap_removed, v.scenes_widened_to_all, v.min_removed,
+           v.approver IS NOT NULL AS approver_present,
+           coalesce(i.payments_live, 0) AS payments_live,
+           coalesce(i.payments_priced, 0) AS payments_priced,
+           coalesce(i.payments_over, 0) AS payments_over,
+           coalesce(i.payments_under, 0) AS payments_under,
+           CAST(coalesce(i.excess_introduced, 0) AS DECIMAL(18,2)) AS excess_introduced,
+           r.reverted_by_change_id, r.reverted_after,
+           v.prev_change_id IS NULL AS is_first_version
+    FROM pairs v
+    LEFT JOIN per_change i USING (change_id)
+    LEFT JOIN restored r USING (change_id)
+)
+SELECT
+    row_number() OVER (ORDER BY score DESC, excess_introduced DESC, ts, change_id) AS rank,
+    *
+FROM (
+    SELECT *,
+        -- Money first; the risk signals multiply it. A first version has nothing to compare to.
+        CASE WHEN is_first_version OR excess_introduced <= 0 THEN 0.0
+             ELSE CAST(excess_introduced AS DOUBLE) * (1
+                + 0.50 * CAST(NOT approver_present AS INTEGER)
+                + 0.50 * CAST(coalesce(reverted_after < INTERVAL 1 HOUR, false) AS INTEGER)
+                + 0.25 * CAST(type_changed AS INTEGER)
+                + 0.25 * CAST(cap_removed AS INTEGER)
+                + 0.25 * CAST(scenes_widened_to_all AS INTEGER))
+        END AS score,
+        concat_ws('; ',
+            CASE WHEN is_first_version THEN 'first version of the campaign: nothing to compare to' END,
+            CASE WHEN NOT is_first_version THEN 'excess introduced against ' || coalesce(prev_version, '?') || ': '
+                 || CAST(excess_introduced AS VARCHAR) || ' over ' || payments_over || ' over-discounted payments' END,
+            CASE WHEN type_changed THEN 'discount type changed' END,
+            CASE WHEN value_changed THEN 'discount value changed' END,
+            CASE WHEN cap_removed THEN 'cap removed' END,
+            CASE WHEN scenes_widened_to_all THEN 'scenes widened to all' END,
+            CASE WHEN min_removed THEN 'minimum amount removed' END,
+            CASE WHEN NOT approver_present THEN 'no approver' END,
+            CASE WHEN reverted_after IS NOT NULL THEN 'reverted by ' || reverted_by_change_id || ' after ' || CAST(reverted_after AS VARCHAR) END
+        ) AS evidence
+    FROM scored
+)
+ORDER BY rank;
