@@ -13,7 +13,7 @@ TZ_INCIDENT = Asia/Shanghai
 PORT ?= 8501
 export UV_PYTHON_DOWNLOADS = never
 
-.PHONY: demo test env sample ingest analyze bench clean
+.PHONY: demo test env sample bench clean
 
 env: $(VENV)/.synced
 
@@ -34,10 +34,14 @@ demo: sample
 	    --transactions $(SAMPLE)/transactions.csv $(SAMPLE)/transactions_replay.jsonl \
 	    --config-changes $(SAMPLE)/config_changes.jsonl \
 	    --events $(SAMPLE)/events.csv --tz $(TZ_INCIDENT)
-	$(BIN)/analyzer summary --db $(DB)
+	$(BIN)/analyzer analyze --db $(DB)
+	$(BIN)/analyzer check --db $(DB)
 
 test: env
 	$(BIN)/python -m pytest
+
+bench: env
+	$(BIN)/analyzer bench --payments 1000000 --payments 10000000 --repeat 3
 
 clean:
 	rm -rf $(SAMPLE) $(DB) .pytest_cache

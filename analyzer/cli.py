@@ -220,6 +220,71 @@ def check(db_path: Path) -> None:
         raise DataError(f"{len(failed)} of {len(results)} checks failed: {', '.join(r.name for r in failed)}")
 
 
+# --- report ------------------------------------------------------------------------------
+@main.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the reports into (created if missing).")
+@click.option("--format", "formats", default="csv,parquet,xlsx,html,md,timeline", show_default=True,
+              help="Comma-separated: csv, parquet, xlsx, html, md, timeline.")
+@click.option("--mask-pii/--no-mask-pii", default=None,
+              help="Mask user ids and payees everywhere / nowhere (default: in HTML and Markdown only).")
+def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) -> None:
+    """Write affected-user exports, the incident report and the timeline export."""
+    from analyzer.db import Database
+    from analyzer.report import ALL_FORMATS, write_reports
+
+    chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    unknown = sorted(set(chosen) - set(ALL_FORMATS))
+    if unknown or not chosen:
+        raise UsageError(f"--format: unknown {', '.join(unknown) or '(empty)'}; choose from {', '.join(ALL_FORMATS)}")
+    if not db_path.exists():
+        raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
+                         path=str(db_path))
+    with Database(db_path, read_only=True) as db:
+        result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii)
+    for path in result.files:
+        out.print(str(path), markup=False)
+
+
+# --- dashboard ---------------------------------------------------------------------------
+@main.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def dashboard(db_path: Path, port: int, host: str) -> None:
+    """Serve the Streamlit dashboard on the analyzed database."""
+    from analyzer.dashboard import launch
+
+    if not db_path.exists():
+        raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
+                         path=str(db_path))
+    code = launch(db_path, port=port, host=host)
+    if code:
+        sys.exit(code)
+
+
+# --- bench -------------------------------------------------------------------------------
+@main.command()
+@click.option("--payments", "payments", multiple=True, type=click.IntRange(min=1000), default=(1_000_000,),
+              show_default=True, help="Payments to generate (repeat the option for several sizes).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--repeat", default=3, show_default=True, type=click.IntRange(min=1), help="Runs per case (median, min, max).")
+@click.option("--memory-limit", default=None, help="DuckDB memory_limit for the analyzer cases, e.g. 8GB.")
+@click.option("--out", "out_dir", default=Path("benchmarks/results"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--data-dir", default=Path("benchmarks/data"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where generated inputs are kept between runs.")
+def bench(payments: tuple[int, ...], fmt: str, repeat: int, memory_limit: str | None, out_dir: Path,
+          data_dir: Path) -> None:
+    """Measure ingest, analysis, reports and dashboard queries against references."""
+    from analyzer.bench import run_bench
+
+    result = run_bench(payments=payments, fmt=fmt, repeat=repeat, memory_limit=memory_limit,
+                       out_dir=out_dir, data_dir=data_dir, progress=_progress)
+    out.print(result.markdown, markup=False)
+
+
 # --- summary -----------------------------------------------------------------------------
 @main.command()
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))

@@ -15,3 +15,10 @@ CREATE OR REPLACE MACRO apply_discount(dtype, dvalue, cap, min_amt, scenes, enab
             coalesce(cap, amount),
             amount)
     END AS DECIMAL(18,2));
+
+-- pseudonym: a stable, non-reversible stand-in for a personal identifier (user ids, payees).
+-- Keyed with the database's secret (privacy_key), so the same id gives the same pseudonym in
+-- every report of this database and cannot be found by hashing candidate ids.
+CREATE OR REPLACE MACRO pseudonym(id) AS
+    CASE WHEN id IS NULL THEN NULL
+         ELSE 'anon-' || left(sha256((SELECT key FROM privacy_key) || chr(31) || id), 12) END;
