@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -65,6 +66,50 @@ def main(debug: bool) -> None:
 def _progress(message: str) -> None:
     if err.is_terminal:
         err.print(f"[dim]{message}[/dim]")
+
+
+class QueryProgressBar:
+    """A progress bar on stderr for long statements: polls DuckDB's query_progress() from a thread.
+
+    Shown only on a terminal; the label follows the step the library reports."""
+
+    def __init__(self, db, label: str):
+        self.db, self.label, self.enabled = db, label, err.is_terminal
+        self._stop = threading.Event()
+
+    def step(self, message: str) -> None:
+        self.label = message
+        if self.enabled:
+            self.progress.update(self.task, description=message, completed=0)
+
+    def __enter__(self) -> QueryProgressBar:
+        if not self.enabled:
+            return self
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.db.enable_progress()
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                                 TimeElapsedColumn(), console=err, transient=True)
+        self.task = self.progress.add_task(self.label, total=100)
+        self.progress.start()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                done = self.db.query_progress()
+            except Exception:  # the connection is between statements: nothing to show
+                continue
+            if done >= 0:
+                self.progress.update(self.task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._stop.set()
+            self.thread.join()
+            self.progress.stop()
 
 
 # --- sample ------------------------------------------------------------------------------
@@ -136,9 +181,9 @@ def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[s
 
     if not (transactions or config_changes or events):
         raise UsageError("nothing to ingest: give --transactions, --config-changes and/or --events")
-    with Database(db_path) as db:
+    with Database(db_path) as db, QueryProgressBar(db, "ingest") as bar:
         report = run_ingest(db, transactions=transactions, config_changes=config_changes, events=events,
-                            tz=tz, mapping=mapping, encoding=encoding, progress=_progress)
+                            tz=tz, mapping=mapping, encoding=encoding, progress=bar.step)
     _print_ingest(report)
 
 
@@ -190,7 +235,7 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
     with Database(db_path) as db:
-        with err.status("analyzing") if err.is_terminal else _null():
+        with QueryProgressBar(db, "analyzing"):
             run_analyze(db, params)
         data = load_summary(db)
     _print_summary(data)

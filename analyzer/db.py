@@ -140,6 +140,16 @@ class Database:
         """Run a one-statement SQL file and return a polars DataFrame."""
         return self.polars(self.sql_text(name, **idents), params)
 
+    def enable_progress(self) -> None:
+        """Let `query_progress()` report the running statement's progress (for a progress bar)."""
+        for setting in ("SET enable_progress_bar = true", "SET enable_progress_bar_print = false",
+                        "SET progress_bar_time = 0"):
+            self.execute(setting).fetchall()
+
+    def query_progress(self) -> float:
+        """Percent done of the statement running now on another thread, or -1."""
+        return self.con.query_progress()
+
     # --- helpers -----------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
         return bool(self.scalar(

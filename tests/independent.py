@@ -29,7 +29,8 @@ def _apply_cents(prefix: str) -> pl.Expr:
     """apply() of the config in columns `<prefix>_*` to amount_c/scene, in integer cents."""
     t, v, cap, mn = (pl.col(f"{prefix}_type"), pl.col(f"{prefix}_value_bp"),
                      pl.col(f"{prefix}_cap_c"), pl.col(f"{prefix}_min_c"))
-    eligible = pl.col(f"{prefix}_scenes").list.contains("*") | pl.col(f"{prefix}_scenes").list.contains(pl.col("scene"))
+    eligible = (pl.col(f"{prefix}_scenes").list.contains("*")
+                | pl.col(f"{prefix}_scenes").list.contains(pl.col("scene")).fill_null(False))
     # value_bp is the value in 1/10000 of a unit: percent -> cents = amount_c * value / 100
     pct = (pl.col("amount_c") * v + 500_000) // 1_000_000  # half away from zero, amounts are >= 0
     pct = pl.when(cap.is_not_null()).then(pl.min_horizontal(pct, cap)).otherwise(pct)

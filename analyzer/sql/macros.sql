@@ -7,7 +7,7 @@
 CREATE OR REPLACE MACRO apply_discount(dtype, dvalue, cap, min_amt, scenes, enabled, amount, scene) AS
     CAST(CASE
         WHEN dtype IS NULL OR dtype = 'none' OR NOT enabled THEN 0
-        WHEN NOT (list_contains(scenes, '*') OR list_contains(scenes, scene)) THEN 0
+        WHEN NOT (list_contains(scenes, '*') OR coalesce(list_contains(scenes, scene), false)) THEN 0
         WHEN min_amt IS NOT NULL AND amount < min_amt THEN 0
         WHEN dtype = 'fixed' THEN least(CAST(dvalue AS DECIMAL(38,4)), CAST(amount AS DECIMAL(38,4)))
         ELSE least(

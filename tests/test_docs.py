@@ -1,0 +1,49 @@
+"""Docs cannot drift: every command and option of the CLI, and every exit code, is in the README."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+
+from analyzer.cli import main
+from analyzer.errors import ExitCode
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def section(command: str) -> str:
+    match = re.search(rf"^### `analyzer {command}`\n(.*?)(?=^### |^## )", README, re.S | re.M)
+    assert match, f"README has no section for `analyzer {command}`"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_every_option_is_documented(name):
+    text = section(name)
+    command = main.commands[name]
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.hidden:
+            continue
+        for opt in param.opts + param.secondary_opts:
+            if opt in ("-h", "--help"):
+                continue
+            assert f"`{opt}" in text, f"{opt} of `analyzer {name}` is not in the README"
+
+
+def test_no_documented_command_is_missing_from_the_cli():
+    documented = set(re.findall(r"^### `analyzer (\w+)`", README, re.M))
+    assert documented == set(main.commands)
+
+
+def test_exit_codes_are_documented():
+    for code in ExitCode:
+        assert re.search(rf"^\| {code.value} \| `{code.name}` \|", README, re.M), code.name
+
+
+def test_quick_start_is_two_commands():
+    block = re.search(r"## Quick start\n.*?```sh\n(.*?)```", README, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make demo", "make test"]
