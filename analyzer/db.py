@@ -72,6 +72,9 @@ class Database:
         self.read_only = read_only
         # UTC inside: instants fetched into Python come back as UTC datetimes.
         self.con.execute("SET TimeZone = 'UTC'").fetchall()
+        # DuckDB's own progress bar would print on stderr even when it is not a terminal;
+        # the CLI draws its own (enable_progress) only on a terminal.
+        self.con.execute("SET enable_progress_bar = false").fetchall()
 
     def close(self) -> None:
         self.con.close()

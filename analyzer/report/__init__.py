@@ -1,0 +1,133 @@
+"""Reports for the review meeting: row exports, the incident report and the timeline export.
+
+Called by `analyzer report` (cli.py), the benchmark and the tests. Every number comes from the
+derived tables that `analyzer analyze` built; nothing is recomputed here except the guardrail
+what-ifs (SQL over `affected_transactions`). One module per renderer:
+
+    exports.py   affected_* as CSV and Parquet (DuckDB COPY, streamed)
+    xlsx.py      affected_* as Excel workbooks (streamed row batches)
+    content.py   what the documents say, computed once (frozen dataclasses)
+    figures.py   the charts (analyzer.charts) as inline HTML or PNG files
+    html.py      incident_report.html (one self-contained page)
+    markdown.py  incident_report.md (+ PNG charts beside it)
+    timeline.py  timeline.jsonl / timeline.csv for Timesketch
+    manifest.py  manifest.json: every file with its SHA-256, the inputs, the parameters
+
+Privacy: user and payee ids are personal data. By default the documents (HTML, Markdown)
+show keyed pseudonyms and the row exports keep the ids (they are the outreach list);
+`mask_pii=True` masks everywhere, `mask_pii=False` nowhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from analyzer.db import Database
+from analyzer.errors import DataError
+
+ALL_FORMATS = ("csv", "parquet", "xlsx", "html", "md", "timeline")
+REQUIRED_TABLES = ("incident_summary", "affected_transactions", "affected_users", "affected_merchants",
+                   "affected_scenes", "change_impact", "config_versions", "timeline", "minute_metrics",
+                   "second_metrics", "priced_transactions", "unexplained_payments", "load_manifest", "rejects")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    files: tuple[Path, ...]
+    """Every file written, in the order written; manifest.json last."""
+    rows_masked: bool
+    """User and payee ids in the row exports (CSV, Parquet, XLSX) are pseudonyms."""
+    documents_masked: bool
+    """User and payee ids in the HTML and Markdown reports are pseudonyms."""
+    notes: tuple[str, ...] = ()
+    """What could not be done as asked (e.g. PNG charts without a browser)."""
+
+
+@dataclass(frozen=True)
+class Masking:
+    rows: bool
+    documents: bool
+
+    @classmethod
+    def policy(cls, mask_pii: bool | None) -> Masking:
+        """None: the default policy (documents masked, rows not); True/False: everywhere/nowhere."""
+        if mask_pii is None:
+            return cls(rows=False, documents=True)
+        return cls(rows=mask_pii, documents=mask_pii)
+
+    def describe(self) -> str:
+        if self.rows and self.documents:
+            return "user and payee ids are masked everywhere (--mask-pii): stable keyed pseudonyms (anon-…)"
+        if not self.rows and not self.documents:
+            return "user and payee ids are NOT masked anywhere (--no-mask-pii)"
+        return ("user and payee ids are masked in the HTML and Markdown reports (stable keyed pseudonyms, "
+                "anon-…) and kept in the row exports, which are the outreach list (default policy)")
+
+
+def require_analyzed(db: Database) -> None:
+    missing = [t for t in REQUIRED_TABLES if not db.has_table(t)]
+    if missing:
+        raise DataError(f"{db.path}: not analyzed yet (no table {', '.join(missing)}); "
+                        "run `analyzer analyze` first")
+    if not db.scalar("SELECT count(*) FROM incident_summary"):
+        raise DataError(f"{db.path}: incident_summary is empty; run `analyzer analyze` first")
+
+
+def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_FORMATS,
+                  mask_pii: bool | None = None, generated_at: datetime | None = None) -> ReportResult:
+    """Write the chosen formats into `out_dir` (created if missing), then manifest.json.
+
+    `generated_at` (default: now) only goes into manifest.json: the documents depend on the
+    database alone, so the same database gives the same CSV, Markdown and HTML bytes.
+    """
+    from analyzer.report import exports, manifest, timeline
+
+    unknown = sorted(set(formats) - set(ALL_FORMATS))
+    if unknown:
+        raise ValueError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(ALL_FORMATS)}")
+    require_analyzed(db)
+    masking = Masking.policy(mask_pii)
+    tz = db.scalar("SELECT display_tz FROM incident_summary") or "UTC"
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    notes: list[str] = []
+
+    if "csv" in formats:
+        for name in exports.EXPORT_NAMES:
+            files.append(exports.write_csv(db, name, out_dir, mask_pii=masking.rows, tz=tz))
+    if "parquet" in formats:
+        for name in exports.EXPORT_NAMES:
+            files.append(exports.write_parquet(db, name, out_dir, mask_pii=masking.rows))
+    if "xlsx" in formats:
+        from analyzer.report import xlsx
+
+        for name in exports.EXPORT_NAMES:
+            files.append(xlsx.write_xlsx(db, name, out_dir, mask_pii=masking.rows, tz=tz))
+    if "timeline" in formats:
+        files.extend(timeline.write_timeline(db, out_dir, tz=tz))
+    if "html" in formats or "md" in formats:
+        from analyzer.report import figures
+        from analyzer.report.content import build_content
+
+        content = build_content(db, masking)
+        charts = figures.build_figures(content)
+        notes.extend(charts.notes)
+        if "html" in formats:
+            from analyzer.report import html
+
+            files.append(html.write_html(content, charts, out_dir))
+        if "md" in formats:
+            from analyzer.report import markdown
+
+            written, md_notes = markdown.write_markdown(content, charts, out_dir)
+            files.extend(written)
+            notes.extend(md_notes)
+    when = generated_at or datetime.now(timezone.utc)
+    files.append(manifest.write_manifest(db, out_dir, files, formats=tuple(f for f in ALL_FORMATS if f in formats),
+                                         masking=masking, generated_at=when, notes=tuple(notes)))
+    return ReportResult(files=tuple(files), rows_masked=masking.rows, documents_masked=masking.documents,
+                        notes=tuple(dict.fromkeys(notes)))

@@ -1,0 +1,139 @@
+"""The row exports (affected users, transactions, merchants) as CSV and Parquet.
+
+Called by `write_reports` and by the dashboard's "download CSV" (which wraps `select_sql`
+in its own filters and writes with `copy_csv`, so a download and `affected_users.csv` are the
+same bytes for the same database and masking). Rows never become Python objects: DuckDB
+streams them with `COPY (...) TO`, so a million affected payments take seconds.
+
+Formats of a value:
+- money: DECIMAL(18,2), written exactly (`942665.39`, never through a float);
+- instants: CSV has ISO 8601 text in the incident's zone with its offset
+  (`2025-01-16T14:40:00.091+08:00`); Parquet keeps the TIMESTAMPTZ (an absolute instant);
+- lists (`scenes`): CSV has `shopping;transfer`; Parquet keeps the list;
+- user and payee ids: as is, or the keyed `pseudonym()` when masking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from analyzer.db import Database, load_sql, quote_ident, quote_literal
+from analyzer.report.files import atomic_path
+
+EXPORT_NAMES = ("affected_users", "affected_transactions", "affected_merchants")
+
+_PLACEHOLDER = re.compile(r"\{\{(pii|instant|list):([a-z_][a-z0-9_]*)\}\}")
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def instant_text_sql(column: str, tz_param: str = "$tz") -> str:
+    """SQL turning a TIMESTAMPTZ column into ISO 8601 text in the zone `tz_param`, with offset.
+
+    Milliseconds (`.091`), or microseconds when the value has them. Independent of the
+    session's TimeZone: the offset is the difference between local and absolute epochs.
+    """
+    col = quote_ident(column)
+    local = f"timezone({tz_param}, {col})"
+    return (
+        f"CASE WHEN microsecond({local}) % 1000 = 0 "
+        f"THEN strftime({local}, '%Y-%m-%dT%H:%M:%S.%g') "
+        f"ELSE strftime({local}, '%Y-%m-%dT%H:%M:%S.%f') END"
+        f" || CASE WHEN epoch_us({local}) < epoch_us({col}) THEN '-' ELSE '+' END"
+        f" || strftime(make_timestamp(abs(epoch_us({local}) - epoch_us({col}))), '%H:%M')"
+    )
+
+
+def _expand(sql: str, *, mask_pii: bool, instants: str, lists: str) -> str:
+    """Fill the placeholders: instants "text" (ISO in $tz), "absolute" (TIMESTAMPTZ) or
+    "local" (naive TIMESTAMP in $tz, for Excel); lists "text" or "list"."""
+    def fill(match: re.Match[str]) -> str:
+        kind, column = match.groups()
+        name = quote_ident(column)
+        if kind == "pii":
+            return f"pseudonym({name}) AS {name}" if mask_pii else name
+        if kind == "instant":
+            return {"text": f"{instant_text_sql(column)} AS {name}",
+                    "absolute": name,
+                    "local": f"timezone($tz, {name}) AS {name}"}[instants]
+        return name if lists == "list" else f"array_to_string({name}, ';') AS {name}"
+
+    return _PLACEHOLDER.sub(fill, sql)
+
+
+def _template(name: str) -> str:
+    if name not in EXPORT_NAMES:
+        raise ValueError(f"unknown export {name!r}; choose from {', '.join(EXPORT_NAMES)}")
+    return _statement(name)
+
+
+def _statement(name: str) -> str:
+    """analyzer/sql/report/<name>.sql without its comment lines and trailing semicolon."""
+    body = "\n".join(line for line in load_sql(f"report/{name}").splitlines() if not line.lstrip().startswith("--"))
+    return body.strip().rstrip(";").strip()
+
+
+def expand_template(name: str, *, mask_pii: bool, instants: str, lists: str) -> str:
+    """Any analyzer/sql/report/<name>.sql with its placeholders filled (see `_expand`)."""
+    return _expand(_statement(name), mask_pii=mask_pii, instants=instants, lists=lists)
+
+
+def select_sql(name: str, *, mask_pii: bool) -> str:
+    """The SELECT (no trailing semicolon) behind the CSV export `name`.
+
+    Text instants in the zone bound as `$tz` (the incident's `display_tz`), money as
+    DECIMAL(18,2), `scenes` as `a;b` text, ordered deterministically. Its only parameter is
+    `$tz`. Every column is a plain output column, so callers may wrap it:
+    `SELECT * FROM (<select_sql>) WHERE excess_total >= $min`.
+    """
+    return _expand(_template(name), mask_pii=mask_pii, instants="text", lists="text")
+
+
+def typed_select_sql(name: str, *, mask_pii: bool) -> str:
+    """The SELECT behind the Parquet export `name`: the same rows, columns and order as
+    `select_sql`, with instants kept as TIMESTAMPTZ and lists as lists. No parameters."""
+    return _expand(_template(name), mask_pii=mask_pii, instants="absolute", lists="list")
+
+
+def local_select_sql(name: str, *, mask_pii: bool) -> str:
+    """The SELECT behind the Excel export `name`: as `select_sql`, but instants as naive
+    TIMESTAMPs of the wall clock in `$tz` (Excel has no zones; the sheet names the zone)."""
+    return _expand(_template(name), mask_pii=mask_pii, instants="local", lists="text")
+
+
+def _used(select: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    names = set(_PARAM.findall(select))
+    bound = {k: v for k, v in (params or {}).items() if k in names}
+    return bound or None
+
+
+def copy_csv(db: Database, select: str, params: Mapping[str, Any] | None, path: Path) -> None:
+    """Stream the rows of `select` into a CSV file with a header (UTF-8, `,`, `"`-quoting, LF)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db.execute(f"COPY ({select}) TO {quote_literal(str(path))} (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', "
+               "NEW_LINE '\\n')", _used(select, params)).fetchall()
+
+
+def copy_parquet(db: Database, select: str, params: Mapping[str, Any] | None, path: Path) -> None:
+    """Stream the rows of `select` into a Parquet file (DECIMAL(18,2) stays a Parquet decimal)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db.execute(f"COPY ({select}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)",
+               _used(select, params)).fetchall()
+
+
+def write_csv(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str) -> Path:
+    path = Path(out_dir) / f"{name}.csv"
+    with atomic_path(path) as tmp:
+        copy_csv(db, select_sql(name, mask_pii=mask_pii), {"tz": tz}, tmp)
+    return path
+
+
+def write_parquet(db: Database, name: str, out_dir: Path, *, mask_pii: bool) -> Path:
+    path = Path(out_dir) / f"{name}.parquet"
+    with atomic_path(path) as tmp:
+        copy_parquet(db, typed_select_sql(name, mask_pii=mask_pii), None, tmp)
+    return path

@@ -1,0 +1,107 @@
+"""incident_report.md: the incident report as Markdown, for the postmortem document.
+
+Called by `write_reports`. The same content as the HTML report (`ReportContent`), as GitHub
+flavoured Markdown; the charts are PNG files beside it (`incident_report-<chart>.png`,
+rendered by kaleido with the system Chromium) or left out with a note when that is not
+possible. Nothing here depends on the clock: the same database gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from analyzer.report.content import Change, ReportContent, Table
+from analyzer.report.figures import CAPTIONS, FigureSet, write_pngs
+from analyzer.report.files import write_text
+
+MD_NAME = "incident_report.md"
+_LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+PNG_STEM = "incident_report"
+
+
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, line breaks and markup defused."""
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", " ").replace("\n", " ")
+    for ch in ("*", "`", "<", "[", "]"):
+        out = out.replace(ch, "\\" + ch)
+    # '>' only quotes at the start of a line, which a cell or a paragraph here never is;
+    # an underscore inside a word (credit_card_repayment) is literal in GFM; only escape the others
+    return _LONE_UNDERSCORE.sub(r"\\_", out)
+
+
+def prose(text: str) -> str:
+    """Text safe as a Markdown paragraph (markup characters escaped)."""
+    return cell(text)
+
+
+def table(t: Table) -> list[str]:
+    lines = []
+    if t.rows:
+        lines.append("| " + " | ".join(cell(c) for c in t.columns) + " |")
+        lines.append("|" + "|".join("---:" if n else "---" for n in t.numeric) + "|")
+        lines.extend("| " + " | ".join(cell(v) for v in row) + " |" for row in t.rows)
+    if t.note:
+        lines.extend(["", f"_{prose(t.note)}_"])
+    if not t.rows and not t.note:
+        lines.append("_none_")
+    return lines + [""]
+
+
+def change(c: Change, label: str) -> list[str]:
+    return [
+        f"### {label}: {cell(c.change_id)} ({cell(c.action)})",
+        "",
+        f"- **campaign:** {cell(c.campaign_id)} ({cell(c.prev_version or 'no previous version')} → {cell(c.version)})",
+        f"- **live at:** {cell(c.at)}",
+        f"- **who:** {cell(c.actor)}",
+        f"- **approver:** {cell(c.approver)}" + (" ⚠" if c.approver == "none" else ""),
+        f"- **ticket:** {cell(c.ticket)}",
+        f"- **before:** {cell(c.before)}",
+        f"- **after:** {cell(c.after)}",
+        "",
+        *table(c.diff),
+        *([f"Evidence: {prose(c.evidence)}", ""] if c.evidence else []),
+    ]
+
+
+def render_markdown(content: ReportContent, pngs: dict[str, Path], notes: tuple[str, ...]) -> str:
+    c = content
+    lines = [f"# {prose(c.title)}", "", f"_{prose(c.subtitle)}_", "", f"> {prose(c.masking_note)}", ""]
+
+    def chart(name: str) -> list[str]:
+        if name in pngs:
+            return [f"![{cell(CAPTIONS[name])}]({pngs[name].name})", ""]
+        return []
+
+    lines += ["## What happened", ""]
+    for sentence in c.story:
+        lines += [prose(sentence), ""]
+    lines += ["## Key figures", "", *table(c.key_figures)]
+    lines += ["## The bad change", "", *change(c.bad_change, "Bad change")]
+    if c.fix_change:
+        lines += change(c.fix_change, "Fix change")
+    else:
+        lines += ["**No later change restores the intended behaviour: the bad period is still open in the data.**", ""]
+    lines += ["## Timeline", "", *chart("timeline"), *table(c.timeline)]
+    lines += ["## Breakdowns", "", "### By scene", "", *chart("scenes"), *table(c.scenes),
+              "### By payee", "", *chart("merchants"), *table(c.merchants)]
+    lines += ["## Top affected users and exploiters", "", "### Top affected users", "", *table(c.top_users),
+              "### Exploiters", "", prose(c.exploiters_note), "", *table(c.exploiters)]
+    lines += ["## Guardrails: what would have stopped it", "", prose(c.guardrails_note), "", *table(c.guardrails)]
+    lines += ["## Data quality", "", "### Rows per input file", "", *table(c.files),
+              "### Quarantined rows by reason", "", *table(c.rejects), "### Checks", "", *table(c.checks)]
+    for note in c.quality_notes:
+        lines += [f"- {prose(note)}"]
+    lines += ["", "## Reproducibility", "", "### Inputs", "", *table(c.inputs), "### Parameters", "", *table(c.parameters)]
+    for note in notes:
+        lines += [f"> Note: {prose(note)}", ""]
+    lines += [f"_{prose(c.footer)}_", ""]
+    return "\n".join(lines)
+
+
+def write_markdown(content: ReportContent, figset: FigureSet, out_dir: Path) -> tuple[list[Path], tuple[str, ...]]:
+    """Write the PNG charts (when possible) and incident_report.md; (files written, notes)."""
+    pngs, notes = write_pngs(figset, Path(out_dir), PNG_STEM)
+    md = write_text(Path(out_dir) / MD_NAME, render_markdown(content, pngs, notes))
+    return [*pngs.values(), md], notes
