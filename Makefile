@@ -9,6 +9,7 @@ VENV = .venv
 BIN = $(VENV)/bin
 SAMPLE = sample_data/incident
 DB = sample_data/incident.duckdb
+REPORTS = sample_data/reports
 TZ_INCIDENT = Asia/Shanghai
 PORT ?= 8501
 export UV_PYTHON_DOWNLOADS = never
@@ -36,6 +37,9 @@ demo: sample
 	    --events $(SAMPLE)/events.csv --tz $(TZ_INCIDENT)
 	$(BIN)/analyzer analyze --db $(DB)
 	$(BIN)/analyzer check --db $(DB)
+	$(BIN)/analyzer report --db $(DB) --out $(REPORTS)
+	@echo "reports: $(REPORTS)/incident_report.html"
+	$(BIN)/analyzer dashboard --db $(DB) --port $(PORT)
 
 test: env
 	$(BIN)/python -m pytest
@@ -44,4 +48,4 @@ bench: env
 	$(BIN)/analyzer bench --payments 1000000 --payments 10000000 --repeat 3
 
 clean:
-	rm -rf $(SAMPLE) $(DB) .pytest_cache
+	rm -rf $(SAMPLE) $(DB) $(REPORTS) .pytest_cache

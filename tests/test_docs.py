@@ -47,3 +47,11 @@ def test_quick_start_is_two_commands():
     block = re.search(r"## Quick start\n.*?```sh\n(.*?)```", README, re.S).group(1)
     commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
     assert commands == ["make demo", "make test"]
+
+
+def test_mapping_example_is_valid():
+    from analyzer.ingest.loader import load_mapping
+
+    mapping = load_mapping(ROOT / "sample_data" / "mapping_example.toml")
+    assert mapping["transactions"]["txn_id"] == "order_no"
+    assert set(mapping) == {"transactions", "config_changes", "events"}
