@@ -1,0 +1,343 @@
+"""The dashboard's queries: plain functions over a read-only `Database`, returning polars frames.
+
+Called by `dashboards/data.py` (which caches them) and by the tests, without Streamlit. Every
+query is a file in `analyzer/sql/dashboard/`. Values from widgets go in as bound parameters
+only; the few pieces of SQL text that vary (masked or not, the sort column) are chosen here
+from fixed fragments, and a sort column must be one of a whitelist, quoted by `quote_ident`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from analyzer.db import Database, load_sql, quote_ident
+from analyzer.errors import AnalyzerError
+from analyzer.summary import load_summary
+
+# Tables the dashboard reads; missing ones mean `analyzer analyze` has not run (to the end).
+RAW_TABLES = ("transactions", "load_manifest")
+DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions",
+                  "affected_users", "affected_merchants", "affected_scenes", "minute_metrics",
+                  "second_metrics", "timeline", "incident_summary")
+
+# Columns the Affected users table may be sorted by (anything else is refused).
+USER_SORT_COLUMNS = ("excess_total", "net_excess_total", "affected_txns", "amount_total", "discount_total",
+                     "expected_total", "exploit_scene_txns", "merchants", "first_affected_at", "last_affected_at",
+                     "user_id")
+MAX_PAGE_SIZE = 1000
+
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+# --- the state of the database ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """Why the dashboard cannot show the incident yet, and the command that fixes it."""
+
+    title: str
+    message: str
+    command: str
+
+
+def open_database(path: str | Path) -> Database:
+    """The database, read-only (raises `InputError` when it is missing or cannot be opened)."""
+    return Database(path, read_only=True)
+
+
+def open_problem(path: str | Path | None, error: Exception | None = None) -> Problem:
+    """The Problem for a database that could not be opened (no path, no file, not DuckDB, locked)."""
+    if path is None or str(path) == "":
+        return Problem("No database given", "Start the dashboard on an analyzed incident database.",
+                       "analyzer dashboard --db incident.duckdb")
+    if not Path(path).exists():
+        return Problem("Database not found", f"There is no file at {path}. Ingest the logs, then analyze them.",
+                       f"analyzer ingest --db {path} --transactions ... --config-changes ... --events ... "
+                       f"&& analyzer analyze --db {path}")
+    detail = error.message if isinstance(error, AnalyzerError) else str(error or "")
+    return Problem("Cannot open the database",
+                   f"{path} could not be opened read-only ({detail}). Is it a DuckDB file, and is no other "
+                   "process writing to it (an `analyzer ingest` or `analyze` still running)?",
+                   f"analyzer check --db {path}")
+
+
+def problem(db: Database) -> Problem | None:
+    """None when the database holds an analyzed incident; else what is missing and what to run."""
+    path = db.path
+    if not all(db.has_table(t) for t in RAW_TABLES) or not db.scalar("SELECT count(*) FROM transactions"):
+        return Problem("The database is empty", f"{path} holds no transactions yet: ingest the logs first.",
+                       f"analyzer ingest --db {path} --transactions ... --config-changes ... --events ...")
+    missing = [t for t in DERIVED_TABLES if not db.has_table(t)]
+    if missing or not db.scalar("SELECT count(*) FROM incident_summary"):
+        return Problem("The incident has not been analyzed yet",
+                       f"{path} has the ingested logs but no analysis"
+                       + (f" (missing: {', '.join(missing)})" if missing else "") + ".",
+                       f"analyzer analyze --db {path}")
+    return None
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _bound(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Only the parameters the statement names (DuckDB refuses unused named parameters)."""
+    names = set(_PARAM.findall(sql))
+    bound = {k: v for k, v in (params or {}).items() if k in names}
+    missing = names - set(bound)
+    if missing:
+        raise ValueError(f"unbound parameters: {', '.join(sorted(missing))}")
+    return bound or None
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).strip().rstrip(";")
+
+
+def _sql(name: str, **idents: str) -> str:
+    """analyzer/sql/dashboard/<name>.sql without its comments, {{placeholders}} filled with
+    fixed SQL fragments (comments go first: a header may mention a placeholder)."""
+    text = _strip_comments(load_sql(f"dashboard/{name}"))
+    for key, value in idents.items():
+        text = text.replace("{{" + key + "}}", value)
+    if "{{" in text:
+        raise ValueError(f"dashboard/{name}.sql: unfilled placeholder in {text!r}")
+    return text
+
+
+def _query(db: Database, name: str, params: Mapping[str, Any] | None = None, **idents: str) -> pl.DataFrame:
+    sql = _sql(name, **idents)
+    return db.polars(sql, _bound(sql, params))
+
+
+def _id(column: str, mask: bool, table: str | None = None) -> str:
+    """A personal-id column as shown: the column itself, or its keyed pseudonym."""
+    name = f"{quote_ident(table)}.{quote_ident(column)}" if table else quote_ident(column)
+    return f"pseudonym({name})" if mask else name
+
+
+def _page(limit: int, offset: int) -> dict[str, int]:
+    limit = int(limit)
+    offset = int(offset)
+    if not 1 <= limit <= MAX_PAGE_SIZE or offset < 0:
+        raise ValueError(f"page: limit must be 1..{MAX_PAGE_SIZE} and offset >= 0 (got {limit}, {offset})")
+    return {"limit": limit, "offset": offset}
+
+
+# --- overview and timeline -------------------------------------------------------------------
+def summary(db: Database) -> dict[str, Any]:
+    """Exactly the dict behind `analyzer summary --json`."""
+    return load_summary(db)
+
+
+def bad_change(db: Database, change_id: str | None) -> dict[str, Any] | None:
+    """The bad change: who, when, which fields from what to what (None when there is none)."""
+    if not change_id:
+        return None
+    rows = _query(db, "bad_change", {"change_id": change_id}).to_dicts()
+    return rows[0] if rows else None
+
+
+def minute_metrics(db: Database) -> pl.DataFrame:
+    return _query(db, "minute_metrics")
+
+
+def second_metrics(db: Database) -> pl.DataFrame:
+    return _query(db, "second_metrics")
+
+
+def timeline(db: Database, start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
+    """The ordered timeline with durations, optionally only the rows from `start` to `end`."""
+    return _query(db, "timeline", {"from": start, "to": end})
+
+
+def range_totals(db: Database, start: datetime, end: datetime) -> dict[str, Any]:
+    """Counts and excess of the affected payments from `start` to `end` (inclusive)."""
+    return _query(db, "range_totals", {"from": start, "to": end}).to_dicts()[0]
+
+
+def range_payments(db: Database, start: datetime, end: datetime, *, limit: int = 200, offset: int = 0,
+                   mask: bool = True) -> pl.DataFrame:
+    return _query(db, "range_payments", {"from": start, "to": end, **_page(limit, offset)},
+                  user_id=_id("user_id", mask, "t"), merchant_id=_id("merchant_id", mask, "t"))
+
+
+# --- affected users --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UserFilters:
+    """The filters of the Affected users page (empty = no filter)."""
+
+    search: str | None = None
+    scenes: tuple[str, ...] = field(default_factory=tuple)
+    min_excess: Decimal | None = None
+    exploit: bool | None = None
+    refunded: bool | None = None
+
+    def params(self) -> dict[str, Any]:
+        search = (self.search or "").strip() or None
+        return {"search": search, "scenes": list(self.scenes), "min_excess": self.min_excess,
+                "exploit": self.exploit, "refunded": self.refunded}
+
+
+def _user_filter_sql(user_id: str, scenes_as_list: str) -> str:
+    return "(" + _sql("user_filters", user_id=user_id, scenes=scenes_as_list) + ")"
+
+
+def _user_order(sort: str, descending: bool, mask: bool) -> str:
+    """ORDER BY over the affected_users columns of `u`: a whitelisted column, then the user id.
+    Sorting by the user id sorts by the id as shown (the pseudonym when masking)."""
+    if sort not in USER_SORT_COLUMNS:
+        raise ValueError(f"cannot sort by {sort!r}; choose from {', '.join(USER_SORT_COLUMNS)}")
+    direction = "DESC" if descending else "ASC"
+    if sort == "user_id":
+        return f"{_id('user_id', mask, 'u')} {direction}, u.{quote_ident('user_id')}"
+    return f"u.{quote_ident(sort)} {direction} NULLS LAST, u.{quote_ident('user_id')}"
+
+
+def affected_users_page(db: Database, filters: UserFilters = UserFilters(), *, sort: str = "excess_total",
+                        descending: bool = True, limit: int = 50, offset: int = 0, mask: bool = True) -> pl.DataFrame:
+    """One page of the filtered affected users (user_id masked unless `mask` is False)."""
+    return _query(db, "affected_users_page", {**filters.params(), **_page(limit, offset)},
+                  user_id=_id("user_id", mask, "u"), filters=_user_filter_sql(_id("user_id", mask, "u"), "u.scenes"),
+                  order=_user_order(sort, descending, mask))
+
+
+def affected_users_totals(db: Database, filters: UserFilters = UserFilters(), *, mask: bool = True) -> dict[str, Any]:
+    """How many users match the filters (for paging), their payments and excess."""
+    return _query(db, "affected_users_totals", filters.params(),
+                  filters=_user_filter_sql(_id("user_id", mask), "scenes")).to_dicts()[0]
+
+
+def user_payments(db: Database, user: str, *, mask: bool = True) -> pl.DataFrame:
+    """Every priced payment of one affected user, given the id as shown (a pseudonym when masked)."""
+    return _query(db, "user_payments", {"user": user}, user_id=_id("user_id", mask),
+                  merchant_id=_id("merchant_id", mask))
+
+
+def affected_users_export(filters: UserFilters = UserFilters(), *, mask: bool = True, tz: str = "UTC",
+                          excel: bool = False) -> tuple[str, dict[str, Any]]:
+    """The SELECT and parameters of a download of the filtered users.
+
+    The report's own export SELECT (`analyzer.report.exports.select_sql`, or `local_select_sql`
+    for Excel: instants as wall-clock date-times), wrapped in the page's filters; without
+    filters it is that SELECT unchanged, so the CSV download is byte-identical to
+    `analyzer report`'s affected_users.csv for the same masking.
+    """
+    from analyzer.report import exports
+
+    if excel and hasattr(exports, "local_select_sql"):
+        select = exports.local_select_sql("affected_users", mask_pii=mask)
+    else:
+        select = exports.select_sql("affected_users", mask_pii=mask)
+    params: dict[str, Any] = {"tz": tz}
+    active = filters.params()
+    if any(v not in (None, []) for v in active.values()):
+        # the export's user_id is already as shown; its scenes are 'a;b' text
+        where = _user_filter_sql(quote_ident("user_id"), "string_split(scenes, ';')")
+        select = f"SELECT * FROM ({select}) WHERE {where}"
+        params.update(active)
+    return select, params
+
+
+def write_affected_users_csv(db: Database, path: str | Path, filters: UserFilters = UserFilters(), *,
+                             mask: bool = True, tz: str = "UTC") -> Path:
+    """The filtered affected users as CSV, written by the report's `copy_csv`."""
+    from analyzer.report.exports import copy_csv
+
+    select, params = affected_users_export(filters, mask=mask, tz=tz)
+    copy_csv(db, select, _bound(select, params), Path(path))
+    return Path(path)
+
+
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
+
+
+def write_affected_users_xlsx(db: Database, path: str | Path, filters: UserFilters = UserFilters(), *,
+                              mask: bool = True, tz: str = "UTC") -> Path:
+    """The same rows and columns as the CSV download, as one Excel sheet, formatted like the
+    report's affected_users.xlsx: money as numbers shown with two decimals (Excel stores
+    doubles; a cent amount below 10^13 round-trips exactly), instants as date-times of the wall
+    clock in `tz`. Refuses a set larger than one sheet (the CSV has no limit)."""
+    import xlsxwriter
+
+    select, params = affected_users_export(filters, mask=mask, tz=tz, excel=True)
+    cur = db.execute(select, _bound(select, params))
+    columns = [d[0] for d in cur.description]
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                               "strings_to_formulas": False, "strings_to_urls": False})
+    try:
+        sheet = workbook.add_worksheet("affected_users")
+        money_format = workbook.add_format({"num_format": "#,##0.00"})
+        instant_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"})
+        header = workbook.add_format({"bold": True, "bottom": 1})
+        for c, name in enumerate(columns):
+            sheet.write_string(0, c, name, header)
+            sheet.set_column(c, c, {"exploit_reason": 70, "scenes": 30, "user_id": 20}.get(name, max(14, len(name) + 2)))
+        sheet.freeze_panes(1, 0)
+        r = 0
+        while batch := cur.fetchmany(10_000):
+            for row in batch:
+                r += 1
+                if r > XLSX_MAX_ROWS:
+                    raise ValueError(f"more than {XLSX_MAX_ROWS:,} rows: too many for one Excel sheet; download CSV")
+                for c, value in enumerate(row):
+                    if value is None:
+                        continue
+                    if isinstance(value, Decimal):
+                        sheet.write_number(r, c, float(value), money_format)
+                    elif isinstance(value, datetime):
+                        sheet.write_datetime(r, c, value.replace(tzinfo=None), instant_format)
+                    elif isinstance(value, bool):
+                        sheet.write_boolean(r, c, value)
+                    elif isinstance(value, int | float):
+                        sheet.write_number(r, c, value)
+                    else:
+                        sheet.write_string(r, c, str(value))
+        sheet.autofilter(0, 0, max(r, 1), len(columns) - 1)
+    finally:
+        workbook.close()
+    return Path(path)
+
+
+# --- merchants and scenes --------------------------------------------------------------------
+def scenes(db: Database) -> pl.DataFrame:
+    return _query(db, "scenes")
+
+
+def merchants_page(db: Database, search: str | None = None, *, limit: int = 50, offset: int = 0,
+                   mask: bool = True) -> pl.DataFrame:
+    """A page of affected merchants, largest excess first; `matching` is the size of the set."""
+    return _query(db, "merchants_page", {"search": (search or "").strip() or None, **_page(limit, offset)},
+                  merchant_id=_id("merchant_id", mask, "m"))
+
+
+# --- config changes --------------------------------------------------------------------------
+def config_changes(db: Database) -> pl.DataFrame:
+    return _query(db, "config_changes")
+
+
+def change_impact(db: Database) -> pl.DataFrame:
+    return _query(db, "change_impact")
+
+
+# --- data quality ----------------------------------------------------------------------------
+def manifest(db: Database) -> pl.DataFrame:
+    return _query(db, "manifest")
+
+
+def rejects_by_reason(db: Database) -> pl.DataFrame:
+    return _query(db, "rejects_by_reason") if db.has_table("rejects") else pl.DataFrame()
+
+
+def reject_examples(db: Database, per_reason: int = 3, *, mask: bool = True) -> pl.DataFrame:
+    if not db.has_table("rejects"):
+        return pl.DataFrame()
+    return _query(db, "reject_examples", {"per_reason": int(per_reason)}, raw="CAST(NULL AS VARCHAR)" if mask else "r.raw")
+
+
+def disputed(db: Database) -> pl.DataFrame:
+    return _query(db, "disputed") if db.has_table("disputed") else pl.DataFrame()

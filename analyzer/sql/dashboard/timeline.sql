@@ -1,0 +1,15 @@
+-- The ordered timeline for the Timeline page, optionally restricted to a time range selected
+-- on the chart, with two durations per row: since the first affected payment and since the
+-- previous row (seconds, DOUBLE: durations are not money).
+-- Parameters: $from, $to (TIMESTAMPTZ, both NULL = the whole timeline; inclusive).
+-- Grain: one row per timeline row (config change, milestone or event).
+WITH t AS (
+    SELECT ordinal, ts, source, kind, title, detail, severity, role, ref_id, campaign_id,
+           round((epoch_ms(ts) - epoch_ms((SELECT first_affected_at FROM incident_summary))) / 1000.0, 3)
+               AS since_first_affected_s,
+           round((epoch_ms(ts) - epoch_ms(lag(ts) OVER (ORDER BY ordinal))) / 1000.0, 3) AS since_previous_s
+    FROM timeline
+)
+SELECT * FROM t
+WHERE ($from IS NULL OR ts >= $from) AND ($to IS NULL OR ts <= $to)
+ORDER BY ordinal

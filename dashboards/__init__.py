@@ -1,0 +1,1 @@
+"""The Streamlit dashboard over an analyzed incident database (`analyzer dashboard`)."""

@@ -1,0 +1,110 @@
+"""Affected users: the filtered, sorted, paged list (served from DuckDB), downloads of the
+filtered set, and one user's payments (select a row, or type the id as shown)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import streamlit as st
+
+from analyzer.browse import USER_SORT_COLUMNS, XLSX_MAX_ROWS
+from analyzer.formatting import count, money
+from dashboards import data
+
+ctx = data.context()
+tz = ctx.tz
+st.title("Affected users")
+
+EXPLOIT = {"Any": None, "Exploiters only": True, "Not exploiters": False}
+REFUNDED = {"Any": None, "Refunded (fully or partly)": True, "Not refunded": False}
+SORT_LABELS = {"excess_total": "excess", "net_excess_total": "net excess", "affected_txns": "affected payments",
+               "amount_total": "amount", "discount_total": "discount", "expected_total": "expected",
+               "exploit_scene_txns": "transfers/repayments", "merchants": "merchants",
+               "first_affected_at": "first affected", "last_affected_at": "last affected", "user_id": "user id"}
+
+# filters -------------------------------------------------------------------------------------
+f1, f2, f3, f4, f5 = st.columns([2, 3, 1.3, 1.5, 1.7])
+search = f1.text_input("Search user id", key="users_search", placeholder="part of the id as shown",
+                       help="Case-insensitive; masked ids are searched as shown (anon-...).")
+scene_options = data.scenes(ctx.path).get_column("scene").drop_nulls().to_list()
+scenes = f2.multiselect("Scenes", scene_options, key="users_scenes", help="Users with an affected payment in any of them.")
+min_text = f3.text_input("Minimum excess", key="users_min_excess", placeholder="e.g. 100.00")
+exploit = EXPLOIT[f4.selectbox("Exploit flag", list(EXPLOIT), key="users_exploit")]
+refunded = REFUNDED[f5.selectbox("Refunds", list(REFUNDED), key="users_refunded")]
+min_excess: str | None = None
+if min_text.strip():
+    try:
+        min_excess = str(Decimal(min_text.strip().replace(",", "")))
+    except InvalidOperation:
+        st.warning(f"Minimum excess: {min_text!r} is not a number; ignored.")
+
+s1, s2, s3, _ = st.columns([2, 1.3, 1.3, 4])
+sort = s1.selectbox("Sort by", USER_SORT_COLUMNS, key="users_sort", format_func=SORT_LABELS.get)
+descending = s2.toggle("Largest first", value=True, key="users_desc")
+page_size = s3.selectbox("Rows per page", [25, 50, 100, 250], index=1, key="users_page_size")
+
+filters = (search.strip() or None, tuple(scenes), min_excess, exploit, refunded)
+signature = (*filters, sort, descending, page_size, ctx.mask)
+if st.session_state.get("_users_signature") != signature:  # new filters: a fresh pager, on page 1
+    st.session_state["_users_signature"] = signature
+    st.session_state["_users_pager"] = st.session_state.get("_users_pager", 0) + 1
+page_key = f"users_page_{st.session_state['_users_pager']}"
+
+totals = data.affected_users_totals(ctx.path, *filters, ctx.mask)
+pages = max(1, -(-int(totals["users"]) // page_size))
+page = min(int(st.session_state.get(page_key, 1)), pages)
+rows = data.affected_users_page(ctx.path, *filters, sort, descending, page_size, (page - 1) * page_size, ctx.mask)
+
+st.caption(f"**{count(totals['users'])}** users match, with {count(totals['affected_txns'])} affected payments, "
+           f"excess {money(totals['excess_total'])} (net {money(totals['net_excess_total'])}). Page {page} of {pages}, "
+           f"sorted by {SORT_LABELS[sort]}{' (largest first)' if descending else ''} on the server; "
+           "select a row to see the user's payments.")
+event = data.table(rows, tz, key="users_table", on_select="rerun", selection_mode="single-row")
+if pages > 1:
+    st.pagination(pages, key=page_key, max_visible_pages=9)
+
+# downloads -----------------------------------------------------------------------------------
+chosen = data.user_filters(*filters)
+d1, d2, _ = st.columns([1, 1, 4])
+d1.download_button("Download CSV", lambda: data.download(ctx.path, "csv", chosen, ctx.mask, tz),
+                   file_name="affected_users.csv", mime="text/csv", on_click="ignore", key="download_csv",
+                   icon=":material/download:")
+too_many = int(totals["users"]) > XLSX_MAX_ROWS
+d2.download_button("Download Excel", lambda: data.download(ctx.path, "xlsx", chosen, ctx.mask, tz),
+                   file_name="affected_users.xlsx", on_click="ignore", key="download_xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   icon=":material/table_view:", disabled=too_many,
+                   help="Too many rows for one Excel sheet: use CSV." if too_many else
+                   ("Large: Excel takes about a second per 10,000 users; CSV is much faster."
+                    if int(totals["users"]) > 50_000 else None))
+st.caption("Downloads hold every user that matches the filters (all pages), with the columns of "
+           "`analyzer report`'s affected_users.csv; " + ("ids masked." if ctx.mask else "real ids."))
+
+# drill-down ----------------------------------------------------------------------------------
+selected_rows = event.selection.rows if event is not None else []
+if selected_rows and selected_rows[0] < rows.height:
+    picked = rows.get_column("user_id")[selected_rows[0]]
+    if st.session_state.get("_users_picked") != picked:
+        st.session_state["_users_picked"] = picked
+        st.session_state["drill_user"] = picked
+
+st.subheader("One user's payments")
+user = st.text_input("User id (as shown)", key="drill_user", placeholder="select a row above, or type an id",
+                     help="With masked ids, use the pseudonym (anon-...).").strip()
+if user:
+    payments = data.user_payments(ctx.path, user, ctx.mask)
+    if payments.is_empty():
+        st.info(f"No affected user {user!r}" + (" (ids are masked: use the pseudonym, or reveal identifiers)."
+                                                 if ctx.mask else "."))
+    else:
+        affected = payments.filter(payments.get_column("affected"))
+        k = st.columns(4, border=True)
+        k[0].metric("Payments priced", count(payments.height))
+        k[1].metric("Affected", count(affected.height))
+        k[2].metric("Excess", money(sum(affected.get_column("excess").to_list(), Decimal("0.00"))))
+        k[3].metric("Refunded", money(sum(payments.get_column("refunded_amount").to_list(), Decimal("0.00"))))
+        data.table(payments, tz, key="user_payments_table",
+                   labels={"ts": "time", "logged_version": "version (logged)", "explained_by": "priced by",
+                           "intended_version": "intended"})
+        st.caption("Every payment of this user that the analysis priced (the analysed campaigns); "
+                   "'priced by' is the config version that explains the discount it got.")

@@ -1,0 +1,79 @@
+"""Overview: the incident in a sentence, the key figures (exactly `analyzer summary`), the bad change."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analyzer.formatting import count, duration, instant, money
+from dashboards import data
+
+ctx = data.context()
+s = ctx.summary
+tz = ctx.tz
+
+st.title(f"Incident overview: {s.get('campaign_id') or 'no campaign'}")
+
+
+def sentence() -> str:
+    if not s.get("affected_txns"):
+        return "No payment got a discount different from its intended config: nothing is affected."
+    who = s.get("bad_change_actor") or "an unknown actor"
+    text = (f"On {instant(s.get('config_window_start') or s.get('first_affected_at'), tz, millis=False)}, "
+            f"**{who}** changed **{s.get('campaign_id')}** ({s.get('bad_change_id') or 'change not identified'}). "
+            f"Over **{duration(s.get('exposure_s'))}**, **{count(s.get('affected_txns'))}** payments of "
+            f"**{count(s.get('affected_users'))}** users at **{count(s.get('affected_merchants'))}** merchants got "
+            f"a wrong discount: **{money(s.get('excess_total'))}** in excess, "
+            f"**{money(s.get('net_excess_total'))}** net of refunds.")
+    if s.get("fix_change_id"):
+        text += (f" {s.get('fix_change_actor') or 'Someone'} rolled it back with {s['fix_change_id']} "
+                 f"{duration(s.get('config_window_s'))} after the change; the last affected payment came "
+                 f"{duration(s.get('propagation_lag_end_s'))} after the fix.")
+    if s.get("first_alert_at"):
+        text += (f" The first alert (\u201c{s.get('first_alert_title')}\u201d) fired "
+                 f"{duration(s.get('time_to_detect_s'))} after the first affected payment.")
+    return text
+
+
+st.markdown(sentence())
+
+FIGURES = [
+    [("Affected users", count(s.get("affected_users")), "Users with at least one affected payment."),
+     ("Affected payments", count(s.get("affected_txns")), "Payments whose discount differs from the intended config."),
+     ("Affected merchants", count(s.get("affected_merchants")), "Payees of affected payments."),
+     ("Exploiters", count(s.get("exploiters")), "Users flagged for many affected transfers/card repayments.")],
+    [("Excess (gross)", money(s.get("excess_total")), "Sum of discount - expected over affected payments."),
+     ("Excess net of refunds", money(s.get("net_excess_total")), "Leaves out fully refunded payments."),
+     ("Excess after the fix", money(s.get("excess_after_fix")), "Priced by lagging nodes after the rollback."),
+     ("Exploiters' excess", money(s.get("exploiters_excess_total")), None)],
+    [("Exposure", duration(s.get("exposure_s")), "First to last affected payment (the data window)."),
+     ("Time to detect", duration(s.get("time_to_detect_s")), "First affected payment to the first alert."),
+     ("Time to mitigate", duration(s.get("time_to_mitigate_s")), "First affected payment to the fix change."),
+     ("Propagation lag", duration(s.get("propagation_lag_end_s")),
+      "Fix change to the last affected payment: how long pricing nodes kept the bad config. "
+      f"At the start: {duration(s.get('propagation_lag_start_s'))} from the bad change to the first affected payment.")],
+]
+for row in FIGURES:
+    for col, (label, value, help_text) in zip(st.columns(len(row), border=True), row):
+        col.metric(label, value, help=help_text)
+
+st.subheader("The bad change")
+bad = data.bad_change(ctx.path, s.get("bad_change_id"))
+if bad is None:
+    st.info("No bad change was identified.")
+else:
+    changes = "; ".join(f"`{f}` {b} → {a}" for f, b, a in zip(bad["fields"], bad["befores"], bad["afters"]))
+    st.markdown(
+        f"**{bad['actor'] or '?'}** changed **{', '.join(bad['fields']) or 'nothing'}** of {bad['campaign_id']} "
+        f"at {instant(bad['ts'], tz)} ({bad['change_id']}, {bad['prev_version'] or '-'} → {bad['version']}, "
+        f"approver: {bad['approver'] or '**none**'}, ticket {bad['ticket'] or '-'}): {changes}.")
+    reason = s.get("bad_change_reason") or ("inferred" if s.get("bad_change_inferred") else "named by the analyst")
+    st.caption(f"Why this change: {reason}")
+if s.get("fix_change_id"):
+    note = s.get("fix_change_note") or ("inferred" if s.get("fix_change_inferred") else "named by the analyst")
+    st.caption(f"Fix change {s['fix_change_id']} by {s.get('fix_change_actor') or '?'} at "
+               f"{instant(s.get('config_window_end'), tz)} ({note}).")
+
+st.caption(f"Rows read {count(s.get('rows_read'))} = loaded {count(s.get('rows_loaded'))} + duplicate "
+           f"{count(s.get('rows_duplicate'))} + rejected {count(s.get('rows_rejected'))}. "
+           f"{count(s.get('payments_analyzed'))} payments priced, {count(s.get('lagged_payments'))} by a lagging node, "
+           f"{count(s.get('unexplained_payments'))} unexplained. Times in {tz}.")
