@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from analyzer.ingest.sources import sha256_of
 
 
 @contextmanager
@@ -30,9 +31,5 @@ def write_text(path: Path, text: str) -> Path:
     return Path(path)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# One definition of a file's hash: the manifest of a report and the load manifest agree.
+sha256_file = sha256_of
