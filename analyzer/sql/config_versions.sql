@@ -2,6 +2,10 @@
 -- [valid_from, valid_to) built with LEAD() (valid_to NULL = still live; valid_until is the
 -- same with +infinity, for interval joins) and a field-by-field diff against the previous one.
 -- Grain: one row per config change (change_id).
+-- A discount value as people write it: two decimals ("0.50", "20.00"), more only when needed.
+CREATE OR REPLACE TEMP MACRO value_text(x) AS
+    CASE WHEN x = round(x, 2) THEN CAST(CAST(x AS DECIMAL(18,2)) AS VARCHAR) ELSE rtrim(CAST(x AS VARCHAR), '0') END;
+
 CREATE OR REPLACE TABLE config_versions AS
 WITH ordered AS (
     SELECT
@@ -27,7 +31,7 @@ SELECT
     prev_change_id, prev_version,
     list_filter([
         {'field': 'discount_type', 'before': prev_discount_type, 'after': discount_type},
-        {'field': 'discount_value', 'before': CAST(prev_discount_value AS VARCHAR), 'after': CAST(discount_value AS VARCHAR)},
+        {'field': 'discount_value', 'before': value_text(prev_discount_value), 'after': value_text(discount_value)},
         {'field': 'max_discount', 'before': CAST(prev_max_discount AS VARCHAR), 'after': CAST(max_discount AS VARCHAR)},
         {'field': 'min_amount', 'before': CAST(prev_min_amount AS VARCHAR), 'after': CAST(min_amount AS VARCHAR)},
         {'field': 'scenes', 'before': array_to_string(list_sort(prev_scenes), ','), 'after': array_to_string(list_sort(scenes), ',')},
