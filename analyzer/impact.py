@@ -12,6 +12,9 @@ from datetime import datetime
 from analyzer.db import Database
 from analyzer.errors import DataError, UsageError
 
+RESTORED_NOTE = ("inferred: the first later change after which every payment gets what the config before "
+                 "the bad change gives")
+
 
 @dataclass(frozen=True)
 class BadPeriod:
@@ -61,11 +64,15 @@ def choose_fix_change(db: Database, bad_change_id: str, fix_change: str | None) 
         if found[0] != campaign_id or found[1] <= bad_seq:
             raise UsageError(f"--fix-change {fix_change!r} must be a later change of campaign {campaign_id}")
         return fix_change, False, "named with --fix-change"
+    first = db.dicts(db.sql_text("fix_restores"), {"campaign_id": campaign_id, "bad_seq": bad_seq})[:1]
+    if first and first[0]["restores"]:
+        # the next change puts back the very config from before the bad change: no payment to test
+        return first[0]["change_id"], True, RESTORED_NOTE
     candidates = db.dicts(db.sql_text("fix_candidates"), {"campaign_id": campaign_id, "bad_seq": bad_seq})
     skipped = []
     for c in candidates:
         if c["payments_over"] == 0 and c["payments_under"] == 0:
-            note = "inferred: the first later change after which every payment gets what the config before the bad change gives"
+            note = RESTORED_NOTE
             if skipped:
                 note += f" (skipped partial fixes still over-discounting: {', '.join(skipped)})"
             return c["change_id"], True, note

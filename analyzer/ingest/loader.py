@@ -1,9 +1,12 @@
 """Load files one by one, each in its own transaction, and record them in `load_manifest`.
 
 Order of work per file: hash it (a file already ingested is skipped), create `_stage_raw`
-(sources.py), parse and validate in SQL (stage_*.sql), collapse duplicates and quarantine
-conflicts (dedupe_load.sql), write the manifest row, commit. An error or a kill anywhere
-before the commit leaves the database as it was before that file.
+(sources.py), parse and validate every row once, in parallel, into the in-memory table
+`_stage_rows` (stage_*.sql; the view `_stage` adds the line numbers, stage_lines.sql), count
+the rows and keep the rejected ones (check_file.sql), judge duplicates and conflicts against
+this file and the rows loaded before (dedupe.sql), append the rows that load to the table
+(load_rows.sql), write the manifest row, commit. An error or a kill anywhere before
+the commit leaves the database as it was before that file.
 """
 
 from __future__ import annotations
@@ -133,45 +136,48 @@ def _load(db: Database, src: SourceFile, staged: StagedSource, tz: str | None, e
     kind = src.kind
     file_id = db.scalar("SELECT nextval('file_id_seq')")
     staged.create_view()
-    db.run_file(kind.stage_sql)
+    # The one pass over the file: parse and validate every row, in parallel, into memory.
+    db.run_file(kind.stage_sql, raw=staged.raw_sql)
     reader_rejects = staged.reader_rejects()
-    if reader_rejects:
-        _shift_lines(db, reader_rejects)
-    if tz is None:
-        line = db.scalar("SELECT min(_line) FROM _stage WHERE _ts_naive")
-        if line is not None:
-            raise InputError("timestamp has no offset or Z; pass --tz with the zone it was written in "
-                             "(for example --tz Asia/Shanghai)", path=str(src.path), line=line, field="ts")
-    db.run_file("dedupe_load", {"file_id": file_id, "kind": kind.name}, **_placeholders(kind))
+    db.run_file("stage_lines", {"skipped": _thresholds(reader_rejects)})
+    places = _placeholders(kind)
+    # Count the rows, keep the rejected ones, find naive timestamps.
+    db.run_file("check_file", **places)
+    rows_checked, first_naive = db.one("SELECT rows_read, first_naive_line FROM _file_check")
+    if tz is None and first_naive is not None:
+        raise InputError("timestamp has no offset or Z; pass --tz with the zone it was written in "
+                         "(for example --tz Asia/Shanghai)", path=str(src.path), line=first_naive, field="ts")
+    # Judge duplicates and conflicts, then append the rows that load (the data is written once).
+    db.run_file("dedupe", {"file_id": file_id, "kind": kind.name}, **places)
+    db.run_file("load_rows", {"file_id": file_id}, **places)
     if reader_rejects:
         db.con.executemany(
             "INSERT INTO rejects VALUES (?, ?, ?, NULL, 'malformed_row', NULL, ?, ?)",
             [(file_id, kind.name, line, message, raw) for line, raw, message in reader_rejects])
-    counts = db.one("""
-        SELECT count(*), count(*) FILTER (reason IS NULL), count(*) FILTER (reason = 'duplicate'),
-               count(*) FILTER (reason <> 'duplicate') FROM _stage""")
+    rejected_rows, duplicate, conflicting = db.one("""
+        SELECT (SELECT count(*) FROM _rejected), count(*) FILTER (reason = 'duplicate'),
+               count(*) FILTER (reason = 'conflicting_duplicate') FROM _verdicts""")
     by_reason = dict(db.rows("""SELECT reason, count(*) FROM rejects WHERE file_id = ?
                                 GROUP BY reason ORDER BY reason""", [file_id]))
-    read, loaded, duplicate, rejected = counts
-    read += len(reader_rejects)
-    rejected += len(reader_rejects)
+    read = rows_checked + len(reader_rejects)
+    rejected = rejected_rows + conflicting + len(reader_rejects)
+    loaded = rows_checked - rejected_rows - duplicate - conflicting
     db.execute("""INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                [file_id, str(src.path), kind.name, src.sha256, src.size_bytes, src.format,
                 encoding.lower(), tz, read, loaded, duplicate, rejected, datetime.now(UTC)]).fetchall()
-    for temp in ("_stage", "_dupkeys", "_existing"):
+    db.execute("DROP VIEW IF EXISTS _stage").fetchall()
+    for temp in ("_stage_rows", "_line_shift", "_file_check", "_rejected", "_dupkeys", "_duprows", "_verdicts"):
         db.execute(f"DROP TABLE IF EXISTS {temp}").fetchall()
     db.execute("DROP VIEW IF EXISTS _stage_raw").fetchall()
     return FileResult(str(src.path), kind.name, src.format, src.sha256, read, loaded, duplicate, rejected,
                       rejects_by_reason=by_reason)
 
 
-def _shift_lines(db: Database, reader_rejects: list[tuple[int, str, str]]) -> None:
-    """Row numbers -> line numbers: every line the CSV reader skipped shifts the rows after it."""
+def _thresholds(reader_rejects: list[tuple[int, str, str]]) -> list[int]:
+    """Row numbers -> line numbers: the j-th line the CSV reader skipped (at line L) shifts every
+    row whose row-derived line is >= L - j by one."""
     lines = sorted(line for line, _raw, _msg in reader_rejects)
-    # The j-th skipped line (1-based) at line L precedes every row whose row-derived line >= L - j + 1.
-    thresholds = [line - j for j, line in enumerate(lines)]
-    db.execute("""UPDATE _stage SET _line = _line + len(list_filter($t, lambda x: x <= _line))
-                  WHERE _line >= $first""", {"t": thresholds, "first": thresholds[0]}).fetchall()
+    return [line - j for j, line in enumerate(lines)]
 
 
 def _placeholders(kind: Kind) -> dict[str, str]:
@@ -181,8 +187,7 @@ def _placeholders(kind: Kind) -> dict[str, str]:
         "table": quote_ident(kind.table),
         "key": quote_ident(kind.key),
         "key_name": quote_literal(kind.key),
-        "content": "(" + ", ".join(f"s.{c}" for c in content) + ")",
-        "loaded_content": "(" + ", ".join(f"t.{c}" for c in content) + ")",
+        "row": "(" + ", ".join(content) + ")",
         "raw": "struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in (kind.key, *kind.content)) + ")",
         "columns": ", ".join(quote_ident(c) for c in columns),
     }

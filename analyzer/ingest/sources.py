@@ -2,9 +2,12 @@
 
 The view has the canonical column names of its kind (after the user's mapping), untyped
 (text) for text formats and as stored for Parquet, plus:
-  _line       the line of the row in the file (header = line 1; Parquet: row number)
+  _line       the line of the row in the file (header = line 1; Parquet: row number; CSV:
+              NULL, numbered by the loader from the row's position in the staged table)
   _malformed  the row could not be read at all (invalid JSON)
-  _raw        the row as read, for the rejects table
+  _raw        the row as read, for the rejects table: a struct of the columns (CSV, Parquet) or
+              the line (JSONL); `raw_sql` turns it into the text stored in `rejects`. It is a
+              struct, not JSON text, so that only the rows that are rejected pay for the JSON
   _ts_naive   the row's `ts` carries no offset (needs --tz)
 Parsing and validation happen in SQL afterwards (analyzer/sql/stage_*.sql).
 """
@@ -108,6 +111,11 @@ class StagedSource:
     def close(self) -> None:
         self._tmp.cleanup()
 
+    @property
+    def raw_sql(self) -> str:
+        """SQL that makes the text of `_raw` for the rejects table (a fixed fragment)."""
+        return "_raw" if self.src.format.startswith("jsonl") else "CAST(to_json(_raw) AS VARCHAR)"
+
     def source_name(self, column: str) -> str:
         return self.mapping.get(column, column)
 
@@ -166,12 +174,13 @@ class StagedSource:
         for column in self.src.kind.columns:
             name = self.source_name(column)
             cols.append(f"{quote_ident(name)} AS {column}" if name in header else f"NULL::VARCHAR AS {column}")
-        raw = "to_json(struct_pack(" + ", ".join(f"{quote_ident(h)} := {quote_ident(h)}" for h in header) + "))"
+        raw = "struct_pack(" + ", ".join(f"{quote_ident(h)} := {quote_ident(h)}" for h in header) + ")"
         ts_naive = self._naive_expr("ts")
-        # row_number() OVER () is a streaming window: it numbers rows in file order.
+        # No line number here: row_number() OVER () would run the whole parse in one thread.
+        # The loader numbers the rows by their position in the staged table instead.
         self.db.execute(f"""
             CREATE OR REPLACE TEMP VIEW _stage_raw AS
-            SELECT row_number() OVER () + 1 AS _line, false AS _malformed, {raw} AS _raw,
+            SELECT CAST(NULL AS BIGINT) AS _line, false AS _malformed, {raw} AS _raw,
                    {ts_naive} AS _ts_naive, {", ".join(cols)}
             FROM {self._csv_reader(True)}""").fetchall()
 
@@ -259,7 +268,7 @@ class StagedSource:
             naive = f"({ts_name} IS NOT NULL)"
         else:
             naive = self._naive_expr("ts")
-        raw = "to_json(struct_pack(" + ", ".join(f"{quote_ident(h)} := {quote_ident(h)}" for h in schema) + "))"
+        raw = "struct_pack(" + ", ".join(f"{quote_ident(h)} := {quote_ident(h)}" for h in schema) + ")"
         self.db.execute(f"""
             CREATE OR REPLACE TEMP VIEW _stage_raw AS
             SELECT file_row_number + 1 AS _line, false AS _malformed, {raw} AS _raw,

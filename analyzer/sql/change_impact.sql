@@ -2,7 +2,8 @@
 -- For each change c (with the version p before it), over the payments of c's campaign priced
 -- while c was live and explained by c (the logged config_version is c's, or c's config
 -- reproduces the logged discount; payments from nodes still on an older version are lag and
--- are left out): excess_introduced = sum(discount - apply(p)).
+-- are left out): excess_introduced = sum(discount - apply(p)). The per-payment work is done
+-- once, in payment_groups.sql (shared with minute_metrics); here it is summed per change.
 -- Parameters: $campaigns (VARCHAR[]; empty = all campaigns).
 -- Grain: one row per config change.
 CREATE OR REPLACE TABLE change_impact AS
@@ -12,23 +13,15 @@ WITH pairs AS (
     FROM config_versions v
     LEFT JOIN config_versions p ON p.campaign_id = v.campaign_id AND p.version_seq = v.version_seq - 1
     WHERE len($campaigns) = 0 OR list_contains($campaigns, v.campaign_id)
-), priced AS (
-    -- the interval join: each payment meets the one version live at its instant
-    SELECT v.change_id, t.discount,
-           coalesce(t.config_version = v.version,
-                    t.discount = apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, t.amount, t.scene)) AS explained,
-           apply_discount(v.p_type, v.p_value, v.p_cap, v.p_min, v.p_scenes, v.p_enabled, t.amount, t.scene) AS by_p
-    FROM transactions t
-    JOIN pairs v ON t.campaign_id = v.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
-    WHERE t.type = 'payment'
 ), per_change AS (
     SELECT change_id,
-           count(*) AS payments_live,
-           count(*) FILTER (explained) AS payments_priced,
-           coalesce(sum(discount - by_p) FILTER (explained), 0) AS excess_introduced,
-           count(*) FILTER (explained AND discount > by_p) AS payments_over,
-           count(*) FILTER (explained AND discount < by_p) AS payments_under
-    FROM priced
+           CAST(sum(payments) AS BIGINT) AS payments_live,
+           CAST(sum(payments_priced) AS BIGINT) AS payments_priced,
+           coalesce(sum(excess_introduced), 0) AS excess_introduced,
+           CAST(sum(payments_over) AS BIGINT) AS payments_over,
+           CAST(sum(payments_under) AS BIGINT) AS payments_under
+    FROM payment_groups
+    WHERE change_id IS NOT NULL
     GROUP BY change_id
 ), restored AS (
     -- the first later change of the campaign that brings back the previous version's pricing

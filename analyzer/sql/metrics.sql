@@ -1,5 +1,6 @@
 -- Time series for the timeline chart.
--- minute_metrics: one pass over all payments, per minute and campaign ('' = no campaign):
+-- minute_metrics: per minute and campaign ('' = no campaign), from the one pass over all payments
+--   (payment_groups.sql):
 --   payments, amount, discount, discount rate (percent of amount), and the excess of the
 --   analysed campaigns (from affected_transactions).
 -- second_metrics: the same per second and campaign, for the analysed campaigns, from
@@ -9,10 +10,11 @@
 
 CREATE OR REPLACE TABLE minute_metrics AS
 WITH pay AS (
-    SELECT date_trunc('minute', ts) AS minute, coalesce(campaign_id, '') AS campaign_id,
-           count(*) AS payments, CAST(sum(amount) AS DECIMAL(18,2)) AS amount,
+    -- from payment_groups.sql (the pass over every payment shared with change_impact)
+    SELECT to_timestamp(minute_key * 60) AS minute, campaign_id,
+           CAST(sum(payments) AS BIGINT) AS payments, CAST(sum(amount) AS DECIMAL(18,2)) AS amount,
            CAST(sum(discount) AS DECIMAL(18,2)) AS discount
-    FROM transactions WHERE type = 'payment'
+    FROM payment_groups
     GROUP BY ALL
 ), exc AS (
     SELECT date_trunc('minute', ts) AS minute, campaign_id, count(*) AS affected_txns,

@@ -8,26 +8,50 @@
 --                bad change; outside: explained_by when it is a good version, else the live one
 --   expected = apply(intended, payment); excess = discount - expected (either sign)
 -- Only payments that the live version does not explain (or whose logged version disagrees)
--- meet the wider candidate join: near a change, that is a few; elsewhere, anomalies.
+-- meet the wider candidate join: near a change, that is a few; elsewhere, anomalies. The rest
+-- (simple) are priced from the live version alone, with no further join.
+-- Memory: `live` is not materialized (it is a scan and an interval join, cheap to run twice);
+-- only the few hard rows are. Materializing every payment of the campaign here once took more
+-- memory than the whole rest of the analysis.
 -- Parameters: $campaigns VARCHAR[], $bad_campaign, $bad_from, $fix_from (NULL = still open),
 --   $bad_seq, $fix_seq (NULL = still open), $tolerance_ms.
 -- Grain: one row per payment (txn_id) of the campaigns.
 CREATE OR REPLACE TABLE priced_transactions AS
-WITH live AS (
+WITH v AS (
+    SELECT * FROM config_versions WHERE list_contains($campaigns, campaign_id)
+), pre AS (
+    -- the config from just before the bad change: what every payment of the bad period is intended to get
+    SELECT version AS pre_version, change_id AS pre_change_id, discount_type AS pre_type, discount_value AS pre_value,
+           max_discount AS pre_cap, min_amount AS pre_min, scenes AS pre_scenes, enabled AS pre_enabled
+    FROM config_versions WHERE campaign_id = $bad_campaign AND version_seq = $bad_seq - 1
+), live AS NOT MATERIALIZED (
     SELECT t.txn_id, t.ts, t.user_id, t.merchant_id, t.scene, t.amount, t.discount, t.campaign_id,
            t.config_version AS logged_version,
-           v.version_seq AS live_seq, v.version AS live_version,
-           apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, t.amount, t.scene) AS by_live
+           v.version_seq AS live_seq, v.version AS live_version, v.change_id AS live_change_id,
+           apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, t.amount, t.scene) AS by_live,
+           (t.campaign_id = $bad_campaign AND t.ts >= $bad_from AND ($fix_from IS NULL OR t.ts < $fix_from)) AS in_bad_period
     FROM transactions t
-    LEFT JOIN config_versions v
-      ON v.campaign_id = t.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
+    LEFT JOIN v ON v.campaign_id = t.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
     WHERE t.type = 'payment' AND list_contains($campaigns, t.campaign_id)
-), simple AS (
-    -- the common case: the live version reproduces the discount and the log agrees
-    SELECT * FROM live
-    WHERE live_seq IS NOT NULL AND discount = by_live
-      AND (logged_version IS NULL OR logged_version = live_version)
-), hard AS (
+), simple AS NOT MATERIALIZED (
+    -- the common case: the live version reproduces the discount and the log agrees; only the
+    -- bad period changes what is intended (the config from before the bad change)
+    SELECT l.txn_id, l.ts, l.user_id, l.merchant_id, l.scene, l.amount, l.discount, l.campaign_id, l.logged_version,
+           l.live_version, l.live_change_id,
+           false AS version_disagrees,
+           l.live_version AS explained_by, l.live_change_id AS explained_change_id,
+           false AS lagged,
+           l.in_bad_period,
+           (l.campaign_id = $bad_campaign AND l.live_seq >= $bad_seq AND ($fix_seq IS NULL OR l.live_seq < $fix_seq)) AS priced_by_bad_version,
+           CASE WHEN l.in_bad_period THEN p.pre_version ELSE l.live_version END AS intended_version,
+           CASE WHEN l.in_bad_period THEN p.pre_change_id ELSE l.live_change_id END AS intended_change_id,
+           CASE WHEN l.in_bad_period
+                THEN apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene)
+                ELSE l.by_live END AS expected
+    FROM live l LEFT JOIN pre p ON true
+    WHERE l.live_seq IS NOT NULL AND l.discount = l.by_live
+      AND (l.logged_version IS NULL OR l.logged_version = l.live_version)
+), hard AS MATERIALIZED (
     SELECT * FROM live
     WHERE NOT (live_seq IS NOT NULL AND discount = by_live
                AND (logged_version IS NULL OR logged_version = live_version))
@@ -36,7 +60,7 @@ WITH live AS (
            apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, h.amount, h.scene) AS by_v,
            v.version = h.logged_version AS is_logged
     FROM hard h
-    JOIN config_versions v
+    JOIN v
       ON v.campaign_id = h.campaign_id
      AND (v.version = h.logged_version
           OR (v.valid_from <= h.ts AND v.valid_until > h.ts - to_milliseconds($tolerance_ms)))
@@ -46,41 +70,28 @@ WITH live AS (
     FROM candidates c JOIN hard h USING (txn_id)
     WHERE c.by_v = h.discount
     GROUP BY c.txn_id
-), resolved AS (
-    SELECT s.*, s.live_seq AS explained_seq FROM simple s
-    UNION ALL BY NAME
-    SELECT h.*, e.explained_seq FROM hard h LEFT JOIN explained e USING (txn_id)
-), intended AS (
-    SELECT r.*,
-        (r.campaign_id = $bad_campaign AND r.ts >= $bad_from AND ($fix_from IS NULL OR r.ts < $fix_from)) AS in_bad_period,
-        (r.campaign_id = $bad_campaign AND r.explained_seq >= $bad_seq
-            AND ($fix_seq IS NULL OR r.explained_seq < $fix_seq)) AS explained_by_bad
-    FROM resolved r
 ), chosen AS (
-    SELECT i.*,
-        CASE
-            WHEN i.in_bad_period THEN $bad_seq - 1
-            WHEN i.explained_seq IS NOT NULL AND NOT coalesce(i.explained_by_bad, false) THEN i.explained_seq
-            ELSE i.live_seq
-        END AS intended_seq
-    FROM intended i
+    SELECT h.*, e.explained_seq,
+        (h.campaign_id = $bad_campaign AND e.explained_seq >= $bad_seq
+            AND ($fix_seq IS NULL OR e.explained_seq < $fix_seq)) AS explained_by_bad
+    FROM hard h LEFT JOIN explained e USING (txn_id)
+), hard_priced AS (
+    SELECT c.txn_id, c.ts, c.user_id, c.merchant_id, c.scene, c.amount, c.discount, c.campaign_id, c.logged_version,
+           c.live_version, c.live_change_id,
+           c.logged_version IS NOT NULL AND c.logged_version IS DISTINCT FROM c.live_version AS version_disagrees,
+           ev.version AS explained_by, ev.change_id AS explained_change_id,
+           c.explained_seq IS NOT NULL AND c.explained_seq IS DISTINCT FROM c.live_seq AS lagged,
+           c.in_bad_period,
+           coalesce(c.explained_by_bad, false) AS priced_by_bad_version,
+           iv.version AS intended_version, iv.change_id AS intended_change_id,
+           apply_discount(iv.discount_type, iv.discount_value, iv.max_discount, iv.min_amount, iv.scenes, iv.enabled, c.amount, c.scene) AS expected
+    FROM chosen c
+    LEFT JOIN v ev ON ev.campaign_id = c.campaign_id AND ev.version_seq = c.explained_seq
+    LEFT JOIN v iv ON iv.campaign_id = c.campaign_id AND iv.version_seq = CASE
+            WHEN c.in_bad_period THEN $bad_seq - 1
+            WHEN c.explained_seq IS NOT NULL AND NOT coalesce(c.explained_by_bad, false) THEN c.explained_seq
+            ELSE c.live_seq END
 )
-SELECT
-    c.txn_id, c.ts, c.user_id, c.merchant_id, c.scene, c.amount, c.discount, c.campaign_id,
-    c.logged_version,
-    c.live_version,
-    lv.change_id AS live_change_id,
-    c.logged_version IS NOT NULL AND c.logged_version IS DISTINCT FROM c.live_version AS version_disagrees,
-    ev.version AS explained_by,
-    ev.change_id AS explained_change_id,
-    c.explained_seq IS NOT NULL AND c.explained_seq IS DISTINCT FROM c.live_seq AS lagged,
-    c.in_bad_period,
-    coalesce(c.explained_by_bad, false) AS priced_by_bad_version,
-    iv.version AS intended_version,
-    iv.change_id AS intended_change_id,
-    apply_discount(iv.discount_type, iv.discount_value, iv.max_discount, iv.min_amount, iv.scenes, iv.enabled, c.amount, c.scene) AS expected,
-    CAST(c.discount - apply_discount(iv.discount_type, iv.discount_value, iv.max_discount, iv.min_amount, iv.scenes, iv.enabled, c.amount, c.scene) AS DECIMAL(18,2)) AS excess
-FROM chosen c
-LEFT JOIN config_versions lv ON lv.campaign_id = c.campaign_id AND lv.version_seq = c.live_seq
-LEFT JOIN config_versions ev ON ev.campaign_id = c.campaign_id AND ev.version_seq = c.explained_seq
-LEFT JOIN config_versions iv ON iv.campaign_id = c.campaign_id AND iv.version_seq = c.intended_seq;
+SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM simple
+UNION ALL
+SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM hard_priced;

@@ -1,7 +1,13 @@
 -- Parse and validate one config-change log.
--- Reads _stage_raw; writes temp table _stage, one row per change. The `config` JSON document is
+-- Reads _stage_raw; writes the temp table _stage_rows, one row per change. The `config` JSON document is
 -- read field by field as text and cast to DECIMAL, so "0.50" and 0.50 are the same exact value.
-CREATE OR REPLACE TEMP TABLE _stage AS
+-- The file is parsed and validated once, in parallel, into this in-memory table; the loader then
+-- counts and keeps the rejected rows and loads the valid ones from it (check_file.sql,
+-- load_rows.sql). A CSV row's _line is NULL here: it is the row's position in this table
+-- (rowid + 2; see loader.py), which needs no window over the file and keeps the parse parallel.
+-- Placeholder {{raw}}: the SQL that turns _raw into text (sources.py, raw_sql), evaluated for
+-- rejected rows only.
+CREATE OR REPLACE TEMP TABLE _stage_rows AS
 WITH typed AS (
     SELECT
         _line, _malformed, _raw, _ts_naive,
@@ -82,5 +88,5 @@ SELECT
         WHEN 'bad_config' THEN 'config is not a valid discount config (discount_type none|fixed|percent, '
             || 'exact non-negative discount_value, max_discount, min_amount; scenes a list): ' || coalesce(config, '')
     END AS message,
-    CASE WHEN reason IS NOT NULL THEN _raw END AS raw
+    CASE WHEN reason IS NOT NULL THEN {{raw}} END AS raw
 FROM checked;

@@ -1,7 +1,13 @@
 -- Parse and validate one events file (alerts, acknowledgements, statements, scam reports...).
--- Reads _stage_raw; writes temp table _stage, one row per data row. event_id is the md5 of
+-- Reads _stage_raw; writes the temp table _stage_rows, one row per data row. event_id is the md5 of
 -- the content, so the same event delivered twice collapses as an exact duplicate.
-CREATE OR REPLACE TEMP TABLE _stage AS
+-- The file is parsed and validated once, in parallel, into this in-memory table; the loader then
+-- counts and keeps the rejected rows and loads the valid ones from it (check_file.sql,
+-- load_rows.sql). A CSV row's _line is NULL here: it is the row's position in this table
+-- (rowid + 2; see loader.py), which needs no window over the file and keeps the parse parallel.
+-- Placeholder {{raw}}: the SQL that turns _raw into text (sources.py, raw_sql), evaluated for
+-- rejected rows only.
+CREATE OR REPLACE TEMP TABLE _stage_rows AS
 WITH typed AS (
     SELECT
         _line, _malformed, _raw, _ts_naive,
@@ -34,5 +40,5 @@ SELECT
         WHEN 'missing_field' THEN 'required field is empty'
         WHEN 'bad_timestamp' THEN 'not an ISO 8601 timestamp: ' || ts_text
     END AS message,
-    CASE WHEN reason IS NOT NULL THEN _raw END AS raw
+    CASE WHEN reason IS NOT NULL THEN {{raw}} END AS raw
 FROM checked;

@@ -1,0 +1,410 @@
+"""Run every case at every size, side by side, and compute the figures, ratios and targets.
+
+Called by `analyzer bench` (through `analyzer.bench.run_bench`). For each size: prepare the
+inputs (untimed), then run each case `repeat` times, each run in a fresh process
+(`worker.py`), in this order on the same files: reference load, ingest, raw scan, analyze,
+report, dashboard pages, pandas, polars. The databases live in a work directory under data_dir
+and are removed at the end of the size. The pipelines' totals must equal the analyzer's to the
+cent, or the run fails (after the results are written, so the mismatch is on record).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from analyzer.bench.data import Inputs, prepare, statement
+from analyzer.errors import DataError, UsageError
+
+Progress = Callable[[str], None]
+
+REPORT_FORMATS = ("csv", "parquet", "xlsx", "html")
+DASHBOARD_VIEWS = 20  # page views per page, for p50 / p95
+GIB = 1024 ** 3
+
+# Targets of issue 6 (stated for 10M and 50M payments; shown at every size).
+INGEST_VS_REFERENCE = 1.5
+ANALYZE_VS_SCAN = 3.0
+SPEEDUP_VS_PANDAS = 6.0
+SPEEDUP_VS_POLARS = 2.0
+ANALYZE_PEAK_RSS = 2 * GIB
+DASHBOARD_P95_S = 0.300
+
+ANSWER_KEYS = ("affected_txns", "affected_users", "excess_cents", "net_excess_cents", "users_digest")
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    key: str
+    label: str
+    status: str = "ok"  # ok | not available yet | failed: ...
+    runs: tuple[float, ...] = ()
+    peak_rss_bytes: int | None = None
+    rows: int | None = None  # rows the case works through, for rows per second
+    views: tuple[float, ...] = ()  # dashboard: every page view's seconds
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and bool(self.runs or self.views)
+
+    @property
+    def median(self) -> float | None:
+        if self.views:
+            return statistics.median(self.views)
+        return statistics.median(self.runs) if self.runs else None
+
+    @property
+    def min(self) -> float | None:
+        values = self.views or self.runs
+        return min(values) if values else None
+
+    @property
+    def max(self) -> float | None:
+        values = self.views or self.runs
+        return max(values) if values else None
+
+    @property
+    def p95(self) -> float | None:
+        return percentile(self.views, 95) if self.views else None
+
+    @property
+    def rows_per_second(self) -> float | None:
+        m = self.median
+        return self.rows / m if self.rows and m else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "status": self.status, "median_s": self.median,
+                "min_s": self.min, "max_s": self.max, "p95_s": self.p95, "runs_s": list(self.runs),
+                "views_s": list(self.views), "rows": self.rows, "rows_per_s": self.rows_per_second,
+                "peak_rss_bytes": self.peak_rss_bytes, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float | None
+    limit: float
+    kind: str  # "max" (value must stay at or under limit) or "min"
+    unit: str  # "x", "bytes", "s"
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value <= self.limit if self.kind == "max" else self.value >= self.limit
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "limit": self.limit, "kind": self.kind, "unit": self.unit,
+                "met": self.met, "note": self.note}
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    payments: int
+    rows: int
+    fmt: str
+    file_bytes: int
+    db_bytes: int | None
+    cases: tuple[CaseResult, ...]
+    answers: dict[str, dict[str, Any]]  # analyzer / pandas / polars -> totals
+    totals_match: bool
+    targets: tuple[Target, ...]
+
+    def case(self, key: str) -> CaseResult | None:
+        return next((c for c in self.cases if c.key == key), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"payments": self.payments, "rows": self.rows, "format": self.fmt, "file_bytes": self.file_bytes,
+                "db_bytes": self.db_bytes, "cases": [c.as_dict() for c in self.cases], "answers": self.answers,
+                "totals_match": self.totals_match, "targets": [t.as_dict() for t in self.targets]}
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    started_at: str
+    fmt: str
+    repeat: int
+    memory_limit: str | None
+    machine: dict[str, Any]
+    versions: dict[str, str]
+    sizes: tuple[SizeResult, ...]
+    files: tuple[Path, ...] = ()
+
+    @property
+    def markdown(self) -> str:
+        from analyzer.bench.render import markdown
+
+        return markdown(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"started_at": self.started_at, "format": self.fmt, "repeat": self.repeat,
+                "memory_limit": self.memory_limit, "machine": self.machine, "versions": self.versions,
+                "sizes": [s.as_dict() for s in self.sizes]}
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    xs = sorted(values)
+    if len(xs) == 1:
+        return xs[0]
+    k = (len(xs) - 1) * pct / 100
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+# --- the machine ------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {"cores": os.cpu_count(), "cpu": model, "memory_bytes": memory,
+            "os": f"{platform.system()} {platform.release()}", "load_average": list(os.getloadavg())}
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    import analyzer
+
+    out = {"analyzer": analyzer.__version__, "python": platform.python_version()}
+    for dist in ("duckdb", "polars", "pandas", "pyarrow"):
+        out[dist] = version(dist)
+    return out
+
+
+# --- running the cases --------------------------------------------------------------------------
+class CaseFailed(Exception):
+    pass
+
+
+def _run_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="analyzer-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        proc = subprocess.run([sys.executable, "-m", "analyzer.bench.worker", json.dumps(spec), str(out)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0 or not out.exists():
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+            raise CaseFailed(f"{spec['case']} exited with {proc.returncode}: {tail}")
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _repeat(key: str, label: str, spec: dict[str, Any], repeat: int, rows: int | None, progress: Progress | None,
+            before: Callable[[], None] | None = None) -> tuple[CaseResult, list[dict[str, Any]]]:
+    runs, peaks, results = [], [], []
+    for n in range(repeat):
+        if before:
+            before()
+        if progress:
+            progress(f"  {label}: run {n + 1}/{repeat}")
+        try:
+            result = _run_worker(spec)
+        except CaseFailed as exc:
+            return CaseResult(key, label, status=f"failed: {exc}", rows=rows), results
+        runs.append(result["seconds"])
+        peaks.append(result["peak_rss_bytes"])
+        results.append(result)
+    detail = {k: v for k, v in results[-1].items() if k not in ("case", "seconds", "peak_rss_bytes", "answer")}
+    return CaseResult(key, label, runs=tuple(runs), peak_rss_bytes=max(peaks), rows=rows, detail=detail), results
+
+
+def _available(module: str, attr: str) -> bool:
+    import importlib
+
+    try:
+        return hasattr(importlib.import_module(module), attr)
+    except ImportError:
+        return False
+
+
+def _analyzer_answer(db_path: Path) -> dict[str, Any]:
+    from analyzer.bench.pipelines import users_digest
+    from analyzer.db import Database
+
+    with Database(db_path, read_only=True) as db:
+        txns, users, excess, net = db.one(statement("analyzer_answer"))
+        digest = users_digest(db.rows(statement("analyzer_users")))
+    return {"affected_txns": txns, "affected_users": users, "excess_cents": excess, "net_excess_cents": net,
+            "users_digest": digest}
+
+
+def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None, work: Path,
+             progress: Progress | None = None, keep: bool = False) -> SizeResult:
+    """All the cases at one size. `work` is emptied first and removed at the end unless `keep`."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    rows = inputs.rows
+    common = {"transactions": str(inputs.transactions(fmt)), "format": fmt, "memory_limit": memory_limit,
+              "config_changes": str(inputs.config_changes), "events": str(inputs.events), "tz": inputs.tz}
+    ref_db, ingested, analyzed = work / "reference.duckdb", work / "ingested.duckdb", work / "analyzed.duckdb"
+    cases: list[CaseResult] = []
+    say = progress
+    if say:
+        say(f"{inputs.payments:,} payments ({rows:,} rows, {fmt})")
+    reference_label = f"reference load: DuckDB CREATE TABLE AS SELECT * FROM read_{fmt}(...)"
+    case, _ = _repeat("reference", reference_label, {**common, "case": "reference", "db": str(ref_db)},
+                      repeat, rows, say)
+    cases.append(case)
+    for p in (ref_db, Path(str(ref_db) + ".wal")):
+        p.unlink(missing_ok=True)
+
+    case, _ = _repeat("ingest", f"analyzer ingest ({inputs.transactions(fmt).name} + config changes + events)",
+                      {**common, "case": "ingest", "db": str(ingested)}, repeat, rows, say)
+    cases.append(case)
+    if not case.ok:
+        raise DataError(f"ingest failed, nothing else can run: {case.status}")
+
+    cases.append(_repeat("scan", "raw scan of the columns analyze reads (sum or max of each)",
+                         {**common, "case": "scan", "db": str(ingested)}, repeat, rows, say)[0])
+
+    def fresh_copy() -> None:
+        shutil.copyfile(ingested, analyzed)
+
+    case, _ = _repeat("analyze", "analyzer analyze (all derived tables, bad-change ranking)",
+                      {**common, "case": "analyze", "db": str(analyzed)}, repeat, rows, say, before=fresh_copy)
+    cases.append(case)
+    if not case.ok:
+        raise DataError(f"analyze failed: {case.status}")
+    db_bytes = analyzed.stat().st_size
+
+    report_label = f"analyzer report ({', '.join(REPORT_FORMATS)})"
+    if _available("analyzer.report", "write_reports"):
+        cases.append(_repeat("report", report_label,
+                             {**common, "case": "report", "db": str(analyzed), "out_dir": str(work / "report"),
+                              "formats": list(REPORT_FORMATS)}, repeat, rows, say)[0])
+    else:
+        cases.append(CaseResult("report", report_label, status="not available yet"))
+
+    from analyzer.bench.dashboard import pages
+
+    page_names = list(pages() or {})
+    if page_names and _available("analyzer.browse", "summary"):
+        for name in page_names:
+            label = f"dashboard page {name} ({DASHBOARD_VIEWS} views)"
+            if say:
+                say(f"  {label}")
+            try:
+                result = _run_worker({**common, "case": "dashboard", "db": str(analyzed), "page": name,
+                                      "views": DASHBOARD_VIEWS})
+                cases.append(CaseResult(f"dashboard:{name}", label, views=tuple(result["views"]),
+                                        runs=(result["seconds"],), peak_rss_bytes=result["peak_rss_bytes"]))
+            except CaseFailed as exc:
+                cases.append(CaseResult(f"dashboard:{name}", label, status=f"failed: {exc}"))
+    else:
+        cases.append(CaseResult("dashboard", "dashboard pages", status="not available yet"))
+
+    answers = {"analyzer": _analyzer_answer(analyzed)}
+    pipeline_spec = {**common, "transactions": str(inputs.parquet), "campaign_id": inputs.campaign_id,
+                     "bad_change_id": inputs.bad_change_id, "fix_change_id": inputs.fix_change_id}
+    for key, label in (("pandas", "pandas pipeline: read_parquet, merge_asof by campaign, groupby"),
+                       ("polars", "polars pipeline: scan_parquet, join_asof by campaign, group_by")):
+        case, results = _repeat(key, label, {**pipeline_spec, "case": key}, repeat, rows, say)
+        cases.append(case)
+        if results:
+            answers[key] = {k: results[-1]["answer"][k] for k in ANSWER_KEYS}
+            if any({k: r["answer"][k] for k in ANSWER_KEYS} != answers[key] for r in results):
+                answers[key]["note"] = "runs disagree"
+
+    reference = answers["analyzer"]
+    totals_match = all(a.get("note") is None and all(a[k] == reference[k] for k in ANSWER_KEYS)
+                       for name, a in answers.items()) and len(answers) == 3
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return SizeResult(payments=inputs.payments, rows=rows, fmt=fmt, file_bytes=inputs.size_bytes(fmt),
+                      db_bytes=db_bytes, cases=tuple(cases), answers=answers, totals_match=totals_match,
+                      targets=targets(cases))
+
+
+def targets(cases: Sequence[CaseResult]) -> tuple[Target, ...]:
+    by = {c.key: c for c in cases if c.ok}
+
+    def ratio(a: str, b: str) -> float | None:
+        return by[a].median / by[b].median if a in by and b in by and by[b].median else None
+
+    e2e = by["ingest"].median + by["analyze"].median if "ingest" in by and "analyze" in by else None
+
+    def speedup(key: str) -> float | None:
+        return by[key].median / e2e if key in by and e2e else None
+
+    pages = [c for c in cases if c.key.startswith("dashboard:") and c.ok]
+    slowest = max(pages, key=lambda c: c.p95, default=None)
+    return (
+        Target("ingest ÷ reference load", ratio("ingest", "reference"), INGEST_VS_REFERENCE, "max", "x"),
+        Target("analyze ÷ raw scan", ratio("analyze", "scan"), ANALYZE_VS_SCAN, "max", "x"),
+        Target("pandas ÷ analyzer end to end (ingest + analyze)", speedup("pandas"), SPEEDUP_VS_PANDAS, "min", "x"),
+        Target("polars ÷ analyzer end to end (ingest + analyze)", speedup("polars"), SPEEDUP_VS_POLARS, "min", "x"),
+        Target("analyze peak RSS", by["analyze"].peak_rss_bytes if "analyze" in by else None, ANALYZE_PEAK_RSS,
+               "max", "bytes", "target stated at 50M payments"),
+        Target("dashboard p95, slowest page", slowest.p95 if slowest else None, DASHBOARD_P95_S, "max", "s",
+               f"page {slowest.key.split(':', 1)[1]}" if slowest else "dashboard not available yet"),
+    )
+
+
+def run_bench(*, payments: Sequence[int], fmt: str = "parquet", repeat: int = 3, memory_limit: str | None = None,
+              out_dir: Path = Path("benchmarks/results"), data_dir: Path = Path("benchmarks/data"),
+              progress: Progress | None = None, keep: bool = False) -> BenchResult:
+    """Run the benchmark at every size, write latest.md/.json and dated copies into out_dir."""
+    if fmt not in ("parquet", "csv"):
+        raise UsageError(f"--format must be parquet or csv, not {fmt!r}")
+    if repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    started = datetime.now(UTC)
+    info = machine()
+    sizes = []
+    for n in payments:
+        inputs = prepare(n, Path(data_dir), progress)
+        sizes.append(run_size(inputs, fmt=fmt, repeat=repeat, memory_limit=memory_limit,
+                              work=Path(data_dir) / f"work-{n}-{fmt}", progress=progress, keep=keep))
+    result = BenchResult(started_at=started.isoformat(timespec="seconds"), fmt=fmt, repeat=repeat,
+                         memory_limit=memory_limit, machine=info, versions=versions(), sizes=tuple(sizes))
+    files = write_results(result, Path(out_dir))
+    result = BenchResult(**{**result.__dict__, "files": files})
+    bad = [s for s in result.sizes if not s.totals_match]
+    if bad:
+        raise DataError("the pandas / polars totals differ from the analyzer's at "
+                        + ", ".join(f"{s.payments:,} payments" for s in bad)
+                        + f" (see {files[0]})")
+    return result
+
+
+def write_results(result: BenchResult, out_dir: Path) -> tuple[Path, ...]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.fromisoformat(result.started_at).strftime("%Y-%m-%d-%H%M")
+    sizes = "-".join(_short(s.payments) for s in result.sizes)
+    stem = f"{stamp}-{result.fmt}-{sizes}"
+    text = result.markdown
+    data = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    files = []
+    for name in (f"{stem}.md", "latest.md"):
+        (out_dir / name).write_text(text, encoding="utf-8")
+        files.append(out_dir / name)
+    for name in (f"{stem}.json", "latest.json"):
+        (out_dir / name).write_text(data, encoding="utf-8")
+        files.append(out_dir / name)
+    return tuple(files)
+
+
+def _short(n: int) -> str:
+    for unit, size in (("M", 1_000_000), ("k", 1_000)):
+        if n >= size and n % size == 0:
+            return f"{n // size}{unit}"
+    return str(n)

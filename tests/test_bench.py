@@ -1,0 +1,121 @@
+"""The benchmark's correctness: the analyzer, the pandas pipeline and the polars pipeline give the
+same totals to the cent (and the same excess user by user) on the benchmark's own inputs, in
+both formats; and the harness runs end to end. No timing is ever asserted here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analyzer.bench.data import prepare
+from analyzer.bench.pipelines import pandas_pipeline, polars_pipeline
+from analyzer.bench.run import ANSWER_KEYS, CaseResult, _analyzer_answer, percentile, run_bench, targets
+
+PAYMENTS = 20_000
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    return prepare(PAYMENTS, tmp_path_factory.mktemp("bench-data"))
+
+
+def _ingest_analyze(path: Path, inputs, fmt: str) -> dict:
+    from analyzer.analyze import analyze
+    from analyzer.db import Database
+    from analyzer.ingest import ingest
+
+    with Database(path) as db:
+        ingest(db, transactions=[inputs.transactions(fmt)], config_changes=[inputs.config_changes],
+               events=[inputs.events], tz=inputs.tz)
+        analyze(db)
+    return _analyzer_answer(path)
+
+
+@pytest.fixture(scope="module")
+def analyzer_answer(inputs, tmp_path_factory):
+    return _ingest_analyze(tmp_path_factory.mktemp("bench-db") / "parquet.duckdb", inputs, "parquet")
+
+
+def _pipeline_answer(fn, inputs) -> dict:
+    answer = fn(inputs.parquet, inputs.config_changes, campaign_id=inputs.campaign_id,
+                bad_change_id=inputs.bad_change_id, fix_change_id=inputs.fix_change_id)
+    return {"affected_txns": answer.affected_txns, "affected_users": answer.affected_users,
+            "excess_cents": answer.excess_cents, "net_excess_cents": answer.net_excess_cents,
+            "users_digest": answer.users_digest}
+
+
+def test_inputs_are_the_sample_with_a_typed_parquet_copy(inputs):
+    import duckdb
+
+    assert inputs.csv.exists() and inputs.parquet.exists()
+    assert not (inputs.dir / "transactions_replay.jsonl").exists()  # not a benchmark input
+    con = duckdb.connect()
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                             [str(inputs.parquet)]).fetchall())
+    assert types["ts"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["amount"] == types["discount"] == types["paid"] == "DECIMAL(18,2)"
+    # every row the CSV reader can split is kept (the one malformed line is left out)
+    assert con.execute("SELECT count(*) FROM read_parquet(?)", [str(inputs.parquet)]).fetchall()[0][0] == inputs.rows - 1
+    # a second prepare reuses the files
+    before = inputs.parquet.stat().st_mtime_ns
+    again = prepare(PAYMENTS, inputs.dir.parent)
+    assert again.parquet.stat().st_mtime_ns == before and again.rows == inputs.rows
+
+
+def test_the_analyzer_finds_the_incident_of_the_truth(inputs, analyzer_answer):
+    truth = json.loads((inputs.dir / "truth" / "summary.json").read_text())
+    assert analyzer_answer["affected_txns"] > 0
+    # the benchmark reads transactions.csv only (no replay batch): fewer payments than the truth,
+    # but the same incident
+    assert analyzer_answer["affected_txns"] <= truth["affected_txns"]
+
+
+@pytest.mark.parametrize("fn", [pandas_pipeline, polars_pipeline], ids=["pandas", "polars"])
+def test_pipelines_agree_with_the_analyzer_to_the_cent(fn, inputs, analyzer_answer):
+    assert _pipeline_answer(fn, inputs) == analyzer_answer
+
+
+def test_csv_and_parquet_ingest_give_the_same_answer(inputs, analyzer_answer, tmp_path):
+    assert _ingest_analyze(tmp_path / "csv.duckdb", inputs, "csv") == analyzer_answer
+
+
+def test_percentile_and_targets():
+    assert percentile([1.0], 95) == 1.0
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50) == 3.0
+    assert percentile([0.0, 10.0], 95) == pytest.approx(9.5)
+    cases = [CaseResult("reference", "r", runs=(1.0, 1.2, 0.9)), CaseResult("ingest", "i", runs=(1.4,)),
+             CaseResult("scan", "s", runs=(0.5,)), CaseResult("analyze", "a", runs=(2.0,), peak_rss_bytes=3 * 1024 ** 3),
+             CaseResult("pandas", "p", runs=(34.0,)), CaseResult("polars", "q", runs=(6.0,)),
+             CaseResult("dashboard:overview", "d", views=(0.1, 0.2, 0.5)),
+             CaseResult("report", "x", status="not available yet")]
+    got = {t.name: t for t in targets(cases)}
+    assert got["ingest ÷ reference load"].value == pytest.approx(1.4) and got["ingest ÷ reference load"].met
+    assert got["analyze ÷ raw scan"].value == pytest.approx(4.0) and got["analyze ÷ raw scan"].met is False
+    assert got["pandas ÷ analyzer end to end (ingest + analyze)"].value == pytest.approx(34 / 3.4)
+    assert got["polars ÷ analyzer end to end (ingest + analyze)"].met is False  # 6 / 3.4 < 2
+    assert got["analyze peak RSS"].met is False
+    assert got["dashboard p95, slowest page"].value == pytest.approx(0.47) and not got["dashboard p95, slowest page"].met
+
+
+@pytest.mark.slow
+def test_run_bench_end_to_end(inputs, tmp_path):
+    result = run_bench(payments=(PAYMENTS,), fmt="parquet", repeat=1, out_dir=tmp_path / "results",
+                       data_dir=inputs.dir.parent)
+    size = result.sizes[0]
+    assert size.totals_match
+    assert {k: size.answers["pandas"][k] for k in ANSWER_KEYS} == {k: size.answers["analyzer"][k] for k in ANSWER_KEYS}
+    keys = [c.key for c in size.cases]
+    assert keys[:4] == ["reference", "ingest", "scan", "analyze"] and keys[-2:] == ["pandas", "polars"]
+    for key in ("reference", "ingest", "scan", "analyze", "pandas", "polars"):
+        case = size.case(key)
+        assert case.ok and len(case.runs) == 1 and case.peak_rss_bytes > 0, case
+    names = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert "latest.md" in names and "latest.json" in names and len(names) == 4
+    data = json.loads((tmp_path / "results" / "latest.json").read_text())
+    assert data["sizes"][0]["totals_match"] is True
+    assert data["machine"]["cores"] >= 1 and data["versions"]["duckdb"]
+    text = (tmp_path / "results" / "latest.md").read_text()
+    assert "| ingest ÷ reference load |" in text and "equal to the cent" in text
+    assert not (inputs.dir.parent / f"work-{PAYMENTS}-parquet").exists()  # databases cleaned up
