@@ -4,7 +4,7 @@
 -- The file is parsed and validated once, in parallel, into this in-memory table; the loader then
 -- counts and keeps the rejected rows and loads the valid ones from it (check_file.sql,
 -- load_rows.sql). A CSV row's _line is NULL here: it is the row's position in this table
--- (rowid + 2; see loader.py), which needs no window over the file and keeps the parse parallel.
+-- (stage_lines.sql), which needs no window over the file and keeps the parse parallel.
 -- Placeholder {{raw}}: the SQL that turns _raw into text (sources.py, raw_sql), evaluated for
 -- rejected rows only.
 CREATE OR REPLACE TEMP TABLE _stage_rows AS
