@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -123,21 +124,13 @@ def sample(out_dir: Path, seed: int, payments: int) -> None:
     """Generate the sample incident (and its expected answers in truth/)."""
     from analyzer.sample import generate
 
-    with err.status("generating the sample incident") if err.is_terminal else _null():
+    with err.status("generating the sample incident") if err.is_terminal else nullcontext():
         result = generate(out_dir, seed=seed, payments=payments)
     out.print(f"wrote the sample incident to {out_dir}: {result.payments:,} payments, {result.refunds:,} refunds, "
               f"seed {seed}; expected answers in {result.truth_dir}", markup=False)
     out.print(f"  next: analyzer ingest --db incident.duckdb --transactions {result.transactions_csv} "
               f"{result.transactions_replay} --config-changes {result.config_changes} --events {result.events} "
               "--tz Asia/Shanghai", markup=False)
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
 
 
 # --- ingest ------------------------------------------------------------------------------

@@ -92,6 +92,6 @@ CREATE TABLE IF NOT EXISTS disputed (
     conflicting_line    BIGINT
 );
 
--- The secret behind pseudonyms (analyzer/privacy.py): made once per database, never exported,
+-- The secret behind pseudonyms (the pseudonym() macro, sql/macros.sql): made once per database, never exported,
 -- so a masked report cannot be reversed by hashing every possible user id.
 CREATE TABLE IF NOT EXISTS privacy_key AS SELECT CAST(gen_random_uuid() AS VARCHAR) || CAST(gen_random_uuid() AS VARCHAR) AS key;
