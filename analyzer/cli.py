@@ -215,11 +215,11 @@ def _print_ingest(report) -> None:
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
             lag_tolerance: float, exploit_min_txns: int, tz: str | None) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
-    from analyzer.analyze import AnalysisParams
-    from analyzer.analyze import analyze as run_analyze
+    from analyzer.analysis.pipeline import AnalysisParams
+    from analyzer.analysis.pipeline import analyze as run_analyze
     from analyzer.db import Database
     from analyzer.ingest.loader import check_tz
-    from analyzer.summary import load_summary
+    from analyzer.analysis.summary import load_summary
 
     check_tz(tz)
     params = AnalysisParams(campaigns=campaigns, bad_change=bad_change, fix_change=fix_change,
@@ -241,7 +241,7 @@ def check(db_path: Path) -> None:
     """Run the invariants; exit 4 with the offending rows when one fails."""
     import polars as pl
 
-    from analyzer.checks import run_checks
+    from analyzer.analysis.checks import run_checks
     from analyzer.db import Database
 
     with Database(db_path, read_only=True) as db:
@@ -292,7 +292,7 @@ def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) ->
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def dashboard(db_path: Path, port: int, host: str) -> None:
     """Serve the Streamlit dashboard on the analyzed database."""
-    from analyzer.dashboard import launch
+    from analyzer.serve.launch import launch
 
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
@@ -316,7 +316,11 @@ def dashboard(db_path: Path, port: int, host: str) -> None:
 def bench(payments: tuple[int, ...], fmt: str, repeat: int, memory_limit: str | None, out_dir: Path,
           data_dir: Path) -> None:
     """Measure ingest, analysis, reports and dashboard queries against references."""
-    from analyzer.bench import run_bench
+    from analyzer import checkout
+
+    checkout.require("benchmarks/harness/__init__.py", "the benchmark harness")
+    checkout.importable()
+    from benchmarks.harness import run_bench
 
     result = run_bench(payments=payments, fmt=fmt, repeat=repeat, memory_limit=memory_limit,
                        out_dir=out_dir, data_dir=data_dir, progress=_progress)
@@ -330,7 +334,7 @@ def bench(payments: tuple[int, ...], fmt: str, repeat: int, memory_limit: str | 
 def summary(db_path: Path, as_json: bool) -> None:
     """Print the incident summary."""
     from analyzer.db import Database
-    from analyzer.summary import load_summary
+    from analyzer.analysis.summary import load_summary
 
     with Database(db_path, read_only=True) as db:
         data = load_summary(db)

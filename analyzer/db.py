@@ -8,48 +8,18 @@ spliced into SQL text pass through `quote_ident` / `quote_literal`.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from analyzer import sql
 from analyzer.errors import DataError, InputError
+from analyzer.sql import Params
 
 log = logging.getLogger(__name__)
-
-Params = Sequence[Any] | Mapping[str, Any] | None
-
-
-@cache
-def load_sql(name: str) -> str:
-    """The text of `analyzer/sql/<name>.sql`."""
-    return resources.files("analyzer").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-
-
-def quote_ident(name: str) -> str:
-    """Quote an identifier for DuckDB (doubling embedded quotes)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    """Quote a string literal for the few places DuckDB takes no parameter (view bodies)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def split_statements(sql: str) -> list[str]:
-    """Split a .sql file on semicolons at line ends (our files keep one statement per block)."""
-    parts = re.split(r";\s*(?:\n|$)", sql)
-    out = []
-    for part in parts:
-        body = "\n".join(l for l in part.splitlines() if not l.strip().startswith("--")).strip()
-        if body:
-            out.append(body)
-    return out
 
 
 class Database:
@@ -86,62 +56,57 @@ class Database:
         self.close()
 
     # --- running SQL -------------------------------------------------------------------
-    def execute(self, sql: str, params: Params = None) -> duckdb.DuckDBPyConnection:
-        """Run one statement; on failure log the SQL and the parameters, then re-raise."""
+    def execute(self, sql_text: str, params: Params = None) -> duckdb.DuckDBPyConnection:
+        """Run one statement (with the parameters it names); on failure log the SQL and the
+        parameters, then re-raise."""
+        bound = sql.bind(sql_text, params)
         try:
-            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+            return self.con.execute(sql_text, bound) if bound is not None else self.con.execute(sql_text)
         except duckdb.Error:
-            log.debug("SQL failed:\n%s\nparams=%r", sql, params)
+            log.debug("SQL failed:\n%s\nparams=%r", sql_text, bound)
             raise
 
-    def run(self, sql: str, params: Params = None) -> None:
-        """Run a statement (or a script of several) for its effect and drain its result."""
-        statements = split_statements(sql)
-        for statement in statements:
-            names = set(re.findall(r"\$([a-z_][a-z0-9_]*)", statement))
-            bound = params
-            if isinstance(params, Mapping):
-                bound = {k: v for k, v in params.items() if k in names}
-            self.execute(statement, bound if bound else None).fetchall()
+    def run(self, script: str | list[str], params: Params = None) -> None:
+        """Run a statement or a script of several for its effect, draining each result."""
+        for statement in sql.split(script) if isinstance(script, str) else script:
+            self.execute(statement, params).fetchall()
 
-    def run_file(self, name: str, params: Params = None, **idents: str) -> None:
-        """Run analyzer/sql/<name>.sql; `idents` fill {{placeholders}} (already quoted text)."""
-        self.run(self.sql_text(name, **idents), params)
+    def run_file(self, name: str, params: Params = None, **templates: sql.Template) -> None:
+        """Run analyzer/sql/<name>.sql; `templates` fill its {{placeholders}}."""
+        self.run(sql.script(name, **templates), params)
 
-    @staticmethod
-    def sql_text(name: str, **idents: str) -> str:
-        text = load_sql(name)
-        for key, value in idents.items():
-            text = text.replace("{{" + key + "}}", value)
-        return text
+    def query_file(self, name: str, params: Params = None, **templates: sql.Template):
+        """The one statement of analyzer/sql/<name>.sql as a polars DataFrame."""
+        return self.polars(sql.statement(name, **templates), params)
 
-    def rows(self, sql: str, params: Params = None) -> list[tuple]:
-        return self.execute(sql, params).fetchall()
+    def dicts_file(self, name: str, params: Params = None, **templates: sql.Template) -> list[dict[str, Any]]:
+        """The one statement of analyzer/sql/<name>.sql as a list of dicts."""
+        return self.dicts(sql.statement(name, **templates), params)
 
-    def one(self, sql: str, params: Params = None) -> tuple | None:
-        rows = self.execute(sql, params).fetchall()
+    def rows(self, sql_text: str, params: Params = None) -> list[tuple]:
+        return self.execute(sql_text, params).fetchall()
+
+    def one(self, sql_text: str, params: Params = None) -> tuple | None:
+        rows = self.execute(sql_text, params).fetchall()
         return rows[0] if rows else None
 
-    def scalar(self, sql: str, params: Params = None) -> Any:
-        row = self.one(sql, params)
+    def scalar(self, sql_text: str, params: Params = None) -> Any:
+        row = self.one(sql_text, params)
         return None if row is None else row[0]
 
-    def dicts(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
-        cur = self.execute(sql, params)
+    def dicts(self, sql_text: str, params: Params = None) -> list[dict[str, Any]]:
+        cur = self.execute(sql_text, params)
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
-    def polars(self, sql: str, params: Params = None):
+    def polars(self, sql_text: str, params: Params = None):
         """The result as a polars DataFrame (through Arrow: decimals stay decimals)."""
+        bound = sql.bind(sql_text, params)
         try:
-            return self.con.sql(sql, params=params).pl()
+            return self.con.sql(sql_text, params=bound).pl()
         except duckdb.Error:
-            log.debug("SQL failed:\n%s\nparams=%r", sql, params)
+            log.debug("SQL failed:\n%s\nparams=%r", sql_text, bound)
             raise
-
-    def query_file(self, name: str, params: Params = None, **idents: str):
-        """Run a one-statement SQL file and return a polars DataFrame."""
-        return self.polars(self.sql_text(name, **idents), params)
 
     def enable_progress(self) -> None:
         """Let `query_progress()` report the running statement's progress (for a progress bar)."""

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from analyzer.model import ALL_SCENES, DiscountConfig
+from analyzer.analysis.model import ALL_SCENES, DiscountConfig
 
 __all__ = [
     "BAD_CHANGE_ID",
@@ -235,7 +235,7 @@ def _whole_cents(value: Decimal, field: str) -> int:
 
 
 def apply_cents(config: DiscountConfig, amount_c: np.ndarray, scene_codes: np.ndarray) -> np.ndarray:
-    """`analyzer.model.apply` over arrays: amounts in int64 cents, scenes as codes of SCENES.
+    """`analyzer.analysis.model.apply` over arrays: amounts in int64 cents, scenes as codes of SCENES.
 
     Percent: round(amount * value / 100) half away from zero (amounts are >= 0), computed
     exactly in integers from the value's exact ratio p/q; capped by max_discount; never more

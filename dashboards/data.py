@@ -2,7 +2,7 @@
 settings every page shares (which database, which zone, masked or not).
 
 Pages call the functions here and never touch SQL; the queries themselves are
-`analyzer.browse` (testable without Streamlit). A DuckDB connection is not safe to use from
+`analyzer.serve.queries` (testable without Streamlit). A DuckDB connection is not safe to use from
 two threads at once and Streamlit runs each session (and every deferred download) in its own
 thread, so each query holds the connection's lock; cached results make that cheap.
 """
@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from analyzer import browse
+from analyzer.serve import queries
 from analyzer.db import Database
 from analyzer.formatting import duration, money
 
@@ -49,7 +49,7 @@ class _Shared:
 
 @st.cache_resource(show_spinner=False)
 def _shared(path: str) -> _Shared:
-    return _Shared(browse.open_database(path), threading.Lock())
+    return _Shared(queries.open_database(path), threading.Lock())
 
 
 def run(path: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -59,21 +59,21 @@ def run(path: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(shared.db, *args, **kwargs)
 
 
-def problem(path: str | None) -> browse.Problem | None:
+def problem(path: str | None) -> queries.Problem | None:
     """Why the dashboard cannot show this database (None when it can)."""
     if not path:
-        return browse.open_problem(path)
+        return queries.open_problem(path)
     try:
         shared = _shared(path)
     except Exception as exc:  # missing, not DuckDB, locked by a writer: a page, not a traceback
-        return browse.open_problem(path, exc)
+        return queries.open_problem(path, exc)
     if shared.healthy:
         return None
     with shared.lock:
         try:
-            found = browse.problem(shared.db)
+            found = queries.problem(shared.db)
         except Exception as exc:
-            return browse.open_problem(path, exc)
+            return queries.open_problem(path, exc)
     shared.healthy = found is None
     return found
 
@@ -98,22 +98,22 @@ def context() -> Context:
 # --- cached queries ----------------------------------------------------------------------------
 @st.cache_data(show_spinner=False)
 def summary(path: str) -> dict[str, Any]:
-    return run(path, browse.summary)
+    return run(path, queries.summary)
 
 
 @st.cache_data(show_spinner=False)
 def bad_change(path: str, change_id: str | None) -> dict[str, Any] | None:
-    return run(path, browse.bad_change, change_id)
+    return run(path, queries.bad_change, change_id)
 
 
 @st.cache_data(show_spinner=False)
 def minute_metrics(path: str) -> pl.DataFrame:
-    return run(path, browse.minute_metrics)
+    return run(path, queries.minute_metrics)
 
 
 @st.cache_data(show_spinner=False)
 def second_metrics(path: str) -> pl.DataFrame:
-    return run(path, browse.second_metrics)
+    return run(path, queries.second_metrics)
 
 
 @st.cache_data(show_spinner=False)
@@ -126,22 +126,22 @@ def timeline_figure(path: str, tz: str) -> Any:
 
 @st.cache_data(show_spinner=False)
 def timeline(path: str, start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
-    return run(path, browse.timeline, start, end)
+    return run(path, queries.timeline, start, end)
 
 
 @st.cache_data(show_spinner=False)
 def range_totals(path: str, start: datetime, end: datetime) -> dict[str, Any]:
-    return run(path, browse.range_totals, start, end)
+    return run(path, queries.range_totals, start, end)
 
 
 @st.cache_data(show_spinner=False)
 def range_payments(path: str, start: datetime, end: datetime, limit: int, offset: int, mask: bool) -> pl.DataFrame:
-    return run(path, browse.range_payments, start, end, limit=limit, offset=offset, mask=mask)
+    return run(path, queries.range_payments, start, end, limit=limit, offset=offset, mask=mask)
 
 
 def user_filters(search: str | None, scenes: tuple[str, ...], min_excess: str | None, exploit: bool | None,
-                 refunded: bool | None) -> browse.UserFilters:
-    return browse.UserFilters(search=search or None, scenes=tuple(scenes),
+                 refunded: bool | None) -> queries.UserFilters:
+    return queries.UserFilters(search=search or None, scenes=tuple(scenes),
                               min_excess=Decimal(min_excess) if min_excess not in (None, "") else None,
                               exploit=exploit, refunded=refunded)
 
@@ -151,25 +151,25 @@ def user_filters(search: str | None, scenes: tuple[str, ...], min_excess: str | 
 def affected_users_page(path: str, search: str | None, scenes: tuple[str, ...], min_excess: str | None,
                         exploit: bool | None, refunded: bool | None, sort: str, descending: bool, limit: int,
                         offset: int, mask: bool) -> pl.DataFrame:
-    return run(path, browse.affected_users_page, user_filters(search, scenes, min_excess, exploit, refunded),
+    return run(path, queries.affected_users_page, user_filters(search, scenes, min_excess, exploit, refunded),
                sort=sort, descending=descending, limit=limit, offset=offset, mask=mask)
 
 
 @st.cache_data(show_spinner=False)
 def affected_users_totals(path: str, search: str | None, scenes: tuple[str, ...], min_excess: str | None,
                           exploit: bool | None, refunded: bool | None, mask: bool) -> dict[str, Any]:
-    return run(path, browse.affected_users_totals, user_filters(search, scenes, min_excess, exploit, refunded),
+    return run(path, queries.affected_users_totals, user_filters(search, scenes, min_excess, exploit, refunded),
                mask=mask)
 
 
 @st.cache_data(show_spinner=False)
 def user_payments(path: str, user: str, mask: bool) -> pl.DataFrame:
-    return run(path, browse.user_payments, user, mask=mask)
+    return run(path, queries.user_payments, user, mask=mask)
 
 
-def download(path: str, kind: str, filters: browse.UserFilters, mask: bool, tz: str) -> bytes:
+def download(path: str, kind: str, filters: queries.UserFilters, mask: bool, tz: str) -> bytes:
     """The filtered affected users as CSV or Excel bytes (written by the library, then read back)."""
-    writer = {"csv": browse.write_affected_users_csv, "xlsx": browse.write_affected_users_xlsx}[kind]
+    writer = {"csv": queries.write_affected_users_csv, "xlsx": queries.write_affected_users_xlsx}[kind]
     with tempfile.TemporaryDirectory(prefix="analyzer-download-") as tmp:
         target = Path(tmp) / f"affected_users.{kind}"
         run(path, writer, target, filters, mask=mask, tz=tz)
@@ -178,42 +178,42 @@ def download(path: str, kind: str, filters: browse.UserFilters, mask: bool, tz: 
 
 @st.cache_data(show_spinner=False)
 def scenes(path: str) -> pl.DataFrame:
-    return run(path, browse.scenes)
+    return run(path, queries.scenes)
 
 
 @st.cache_data(show_spinner=False)
 def merchants_page(path: str, search: str | None, limit: int, offset: int, mask: bool) -> pl.DataFrame:
-    return run(path, browse.merchants_page, search, limit=limit, offset=offset, mask=mask)
+    return run(path, queries.merchants_page, search, limit=limit, offset=offset, mask=mask)
 
 
 @st.cache_data(show_spinner=False)
 def config_changes(path: str) -> pl.DataFrame:
-    return run(path, browse.config_changes)
+    return run(path, queries.config_changes)
 
 
 @st.cache_data(show_spinner=False)
 def change_impact(path: str) -> pl.DataFrame:
-    return run(path, browse.change_impact)
+    return run(path, queries.change_impact)
 
 
 @st.cache_data(show_spinner=False)
 def manifest(path: str) -> pl.DataFrame:
-    return run(path, browse.manifest)
+    return run(path, queries.manifest)
 
 
 @st.cache_data(show_spinner=False)
 def rejects_by_reason(path: str) -> pl.DataFrame:
-    return run(path, browse.rejects_by_reason)
+    return run(path, queries.rejects_by_reason)
 
 
 @st.cache_data(show_spinner=False)
 def reject_examples(path: str, per_reason: int, mask: bool) -> pl.DataFrame:
-    return run(path, browse.reject_examples, per_reason, mask=mask)
+    return run(path, queries.reject_examples, per_reason, mask=mask)
 
 
 @st.cache_data(show_spinner=False)
 def disputed(path: str) -> pl.DataFrame:
-    return run(path, browse.disputed)
+    return run(path, queries.disputed)
 
 
 # --- how a frame is shown ----------------------------------------------------------------------
@@ -271,7 +271,7 @@ def _relabel(column_config: Any, label: str) -> Any:
     return column_config
 
 
-def show_problem(p: browse.Problem) -> None:
+def show_problem(p: queries.Problem) -> None:
     st.title("Incident analyzer")
     st.error(f"**{p.title}.** {p.message}")
     st.markdown("Run this, then reload the page:")

@@ -68,7 +68,7 @@ def truth(sample_dir) -> dict:
 @pytest.fixture(scope="session")
 def sample_db(sample_dir, tmp_path_factory) -> Path:
     """The sample, ingested and analyzed with the defaults (bad change inferred). Read-only use."""
-    from analyzer.analyze import analyze
+    from analyzer.analysis.pipeline import analyze
     from analyzer.db import Database
 
     path = tmp_path_factory.mktemp("db") / "incident.duckdb"

@@ -8,8 +8,8 @@ import sys
 
 from tests.conftest import ROOT
 
-LIBRARY_MODULES = ["analyzer", "analyzer.cli", "analyzer.db", "analyzer.ingest", "analyzer.analyze",
-                   "analyzer.checks", "analyzer.summary", "analyzer.sample", "analyzer.impact"]
+LIBRARY_MODULES = ["analyzer", "analyzer.cli", "analyzer.db", "analyzer.ingest", "analyzer.analysis.pipeline",
+                   "analyzer.analysis.checks", "analyzer.analysis.summary", "analyzer.sample", "analyzer.analysis.impact"]
 
 
 def test_importing_the_library_loads_no_ui():

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.bench.data import prepare
-from analyzer.bench.pipelines import pandas_pipeline, polars_pipeline
-from analyzer.bench.run import ANSWER_KEYS, CaseResult, _analyzer_answer, percentile, run_bench, targets
+from benchmarks.harness.data import prepare
+from benchmarks.harness.pipelines import pandas_pipeline, polars_pipeline
+from benchmarks.harness.run import ANSWER_KEYS, CaseResult, _analyzer_answer, percentile, run_bench, targets
 
 PAYMENTS = 20_000
 
@@ -22,7 +22,7 @@ def inputs(tmp_path_factory):
 
 
 def _ingest_analyze(path: Path, inputs, fmt: str) -> dict:
-    from analyzer.analyze import analyze
+    from analyzer.analysis.pipeline import analyze
     from analyzer.db import Database
     from analyzer.ingest import ingest
 

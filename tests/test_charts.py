@@ -11,7 +11,7 @@ import pytest
 from analyzer.charts import breakdown_figure, timeline_figure
 from analyzer.db import Database
 from analyzer.formatting import money
-from analyzer.summary import load_summary
+from analyzer.analysis.summary import load_summary
 
 
 @pytest.fixture(scope="module")

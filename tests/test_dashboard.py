@@ -1,4 +1,4 @@
-"""The dashboard: its queries (analyzer.browse) and every page under streamlit's AppTest.
+"""The dashboard: its queries (analyzer.serve.queries) and every page under streamlit's AppTest.
 
 The pages run on a copy of the sample database (the dashboard keeps a cached read-only
 connection open for the whole session; a copy keeps it away from the other tests' writers).
@@ -17,8 +17,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from analyzer import browse
-from analyzer.browse import UserFilters
+from analyzer.serve import queries
+from analyzer.serve.queries import UserFilters
 from analyzer.formatting import count, duration, money
 from tests.conftest import ROOT, ingest_sample, run_cli
 
@@ -36,7 +36,7 @@ def dash_db(sample_db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def db(dash_db):
-    database = browse.open_database(dash_db)
+    database = queries.open_database(dash_db)
     yield database
     database.close()
 
@@ -77,13 +77,13 @@ def table(at, name):
 
 # --- the queries -----------------------------------------------------------------------------
 def test_a_healthy_database_has_no_problem(db):
-    assert browse.problem(db) is None
+    assert queries.problem(db) is None
 
 
 def test_filters_sort_and_page_affected_users(db):
     everyone = db.polars("SELECT user_id, excess_total, scenes, exploit_flag, fully_refunded_txns, "
                          "partially_refunded_txns FROM affected_users")
-    totals = browse.affected_users_totals(db, mask=False)
+    totals = queries.affected_users_totals(db, mask=False)
     assert totals["users"] == everyone.height
     assert money(totals["excess_total"]) == money(db.scalar("SELECT excess_total FROM incident_summary"))
 
@@ -91,53 +91,53 @@ def test_filters_sort_and_page_affected_users(db):
     expected = {r["user_id"] for r in everyone.to_dicts()
                 if set(r["scenes"]) & {"transfer", "rent"} and r["excess_total"] >= Decimal("10")
                 and r["fully_refunded_txns"] + r["partially_refunded_txns"] == 0}
-    assert browse.affected_users_totals(db, filters, mask=False)["users"] == len(expected)
+    assert queries.affected_users_totals(db, filters, mask=False)["users"] == len(expected)
     got = set()
     for offset in range(0, len(expected) + 1, 100):
-        page = browse.affected_users_page(db, filters, sort="user_id", descending=False, limit=100, offset=offset,
+        page = queries.affected_users_page(db, filters, sort="user_id", descending=False, limit=100, offset=offset,
                                           mask=False)
         ids = page.get_column("user_id").to_list()
         assert ids == sorted(ids)
         got.update(ids)
     assert got == expected
 
-    exploiters = browse.affected_users_page(db, UserFilters(exploit=True), limit=1000, mask=False)
+    exploiters = queries.affected_users_page(db, UserFilters(exploit=True), limit=1000, mask=False)
     assert exploiters.height == everyone.filter("exploit_flag").height
-    top = browse.affected_users_page(db, limit=5, mask=False).get_column("excess_total").to_list()
+    top = queries.affected_users_page(db, limit=5, mask=False).get_column("excess_total").to_list()
     assert top == sorted(top, reverse=True)
 
 
 def test_search_works_on_the_id_as_shown(db):
-    masked = browse.affected_users_page(db, limit=1, mask=True).get_column("user_id")[0]
+    masked = queries.affected_users_page(db, limit=1, mask=True).get_column("user_id")[0]
     assert masked.startswith("anon-")
-    found = browse.affected_users_page(db, UserFilters(search=masked[5:11].upper()), mask=True)
+    found = queries.affected_users_page(db, UserFilters(search=masked[5:11].upper()), mask=True)
     assert masked in found.get_column("user_id").to_list()
-    real = browse.affected_users_page(db, limit=1, mask=False).get_column("user_id")[0]
-    assert browse.affected_users_totals(db, UserFilters(search=real), mask=True)["users"] == 0
+    real = queries.affected_users_page(db, limit=1, mask=False).get_column("user_id")[0]
+    assert queries.affected_users_totals(db, UserFilters(search=real), mask=True)["users"] == 0
 
 
 def test_sorting_accepts_only_whitelisted_columns(db):
     with pytest.raises(ValueError, match="cannot sort"):
-        browse.affected_users_page(db, sort="excess_total; DROP TABLE affected_users", mask=False)
+        queries.affected_users_page(db, sort="excess_total; DROP TABLE affected_users", mask=False)
     with pytest.raises(ValueError, match="page"):
-        browse.affected_users_page(db, limit=10**6)
+        queries.affected_users_page(db, limit=10**6)
     # a hostile search string is a value, not SQL
     hostile = UserFilters(search="' OR 1=1 --")
-    assert browse.affected_users_totals(db, hostile, mask=False)["users"] == 0
+    assert queries.affected_users_totals(db, hostile, mask=False)["users"] == 0
 
 
 def test_the_drill_down_shows_the_users_payments_masked_or_not(db):
-    real = browse.affected_users_page(db, limit=1, mask=False).row(0, named=True)
-    masked = browse.affected_users_page(db, limit=1, mask=True).get_column("user_id")[0]
-    plain = browse.user_payments(db, real["user_id"], mask=False)
-    hidden = browse.user_payments(db, masked, mask=True)
+    real = queries.affected_users_page(db, limit=1, mask=False).row(0, named=True)
+    masked = queries.affected_users_page(db, limit=1, mask=True).get_column("user_id")[0]
+    plain = queries.user_payments(db, real["user_id"], mask=False)
+    hidden = queries.user_payments(db, masked, mask=True)
     assert plain.height == db.scalar("SELECT count(*) FROM priced_transactions WHERE user_id = ?", [real["user_id"]])
     assert plain.get_column("txn_id").to_list() == hidden.get_column("txn_id").to_list()
     affected = plain.filter(plain.get_column("affected"))
     assert affected.height == real["affected_txns"]
     assert sum(affected.get_column("excess").to_list()) == real["excess_total"]
     assert {"amount", "discount", "expected", "excess", "logged_version", "explained_by", "refunded_amount"} <= set(plain.columns)
-    assert browse.user_payments(db, real["user_id"], mask=True).is_empty()  # masked: only the pseudonym resolves
+    assert queries.user_payments(db, real["user_id"], mask=True).is_empty()  # masked: only the pseudonym resolves
 
 
 def test_the_unfiltered_download_is_the_report_export(db, tmp_path):
@@ -146,7 +146,7 @@ def test_the_unfiltered_download_is_the_report_export(db, tmp_path):
     tz = db.scalar("SELECT display_tz FROM incident_summary")
     for mask in (False, True):
         report = write_csv(db, "affected_users", tmp_path / f"report-{mask}", mask_pii=mask, tz=tz)
-        download = browse.write_affected_users_csv(db, tmp_path / f"download-{mask}.csv", mask=mask, tz=tz)
+        download = queries.write_affected_users_csv(db, tmp_path / f"download-{mask}.csv", mask=mask, tz=tz)
         assert download.read_bytes() == report.read_bytes()
 
 
@@ -156,16 +156,16 @@ def test_a_filtered_download_is_the_matching_rows_of_the_export(db, tmp_path):
     tz = db.scalar("SELECT display_tz FROM incident_summary")
     report = write_csv(db, "affected_users", tmp_path / "report", mask_pii=True, tz=tz).read_text(encoding="utf-8")
     filters = UserFilters(scenes=("transfer",), min_excess=Decimal("50"), exploit=False)
-    download = browse.write_affected_users_csv(db, tmp_path / "filtered.csv", filters, mask=True, tz=tz)
+    download = queries.write_affected_users_csv(db, tmp_path / "filtered.csv", filters, mask=True, tz=tz)
     lines = report.splitlines(keepends=True)
     rows = list(csv.DictReader(io.StringIO(report)))
     keep = [line for line, r in zip(lines[1:], rows)
             if "transfer" in r["scenes"].split(";") and Decimal(r["excess_total"]) >= 50 and r["exploit_flag"] == "false"]
     assert keep, "the filter should keep some rows of the sample"
     assert download.read_text(encoding="utf-8") == lines[0] + "".join(keep)
-    assert len(keep) == browse.affected_users_totals(db, filters, mask=True)["users"]
+    assert len(keep) == queries.affected_users_totals(db, filters, mask=True)["users"]
 
-    xlsx = browse.write_affected_users_xlsx(db, tmp_path / "filtered.xlsx", filters, mask=True, tz=tz)
+    xlsx = queries.write_affected_users_xlsx(db, tmp_path / "filtered.xlsx", filters, mask=True, tz=tz)
     import openpyxl
 
     book = openpyxl.load_workbook(xlsx, read_only=True)
@@ -178,15 +178,15 @@ def test_a_filtered_download_is_the_matching_rows_of_the_export(db, tmp_path):
 
 
 def test_the_library_side_never_imports_streamlit():
-    code = ("import sys, analyzer.browse, analyzer.charts, analyzer.dashboard\n"
+    code = ("import sys, analyzer.serve.queries, analyzer.charts, analyzer.serve.launch\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'dashboards')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_launch_runs_streamlit_on_the_app_with_the_database(tmp_path):
-    from analyzer.dashboard import APP as app_path
-    from analyzer.dashboard import command
+    from analyzer.serve.launch import APP as app_path
+    from analyzer.serve.launch import command
 
     cmd = command(tmp_path / "x.duckdb", port=8600, host="127.0.0.1")
     assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and cmd[4] == str(app_path)

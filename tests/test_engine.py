@@ -12,11 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analyzer.analyze import AnalysisParams, analyze
+from analyzer.analysis.pipeline import AnalysisParams, analyze
 from analyzer.db import Database
 from analyzer.errors import ExitCode
 from analyzer.ingest import ingest
-from analyzer.summary import load_summary
+from analyzer.analysis.summary import load_summary
 from tests.independent import recompute
 
 CONTRACT_KEYS = ("campaign_id", "bad_change_id", "fix_change_id", "config_window_start", "config_window_end",

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.db import load_sql, split_statements
-from analyzer.model import DiscountConfig, apply, round_cents
+from analyzer import sql as sql_files
+from analyzer.analysis.model import DiscountConfig, apply, round_cents
 
 cents = st.integers(min_value=0, max_value=10_000_000).map(lambda c: Decimal(c) / 100)
 percent = st.integers(min_value=0, max_value=10_000).map(lambda bp: Decimal(bp) / 100)  # 0.00 .. 100.00
@@ -69,7 +69,7 @@ def test_ineligible_or_disabled_gets_nothing(config, scene):
 def sql():
     con = duckdb.connect()
     con.execute("CREATE TABLE privacy_key AS SELECT 'k' AS key").fetchall()
-    for statement in split_statements(load_sql("macros")):
+    for statement in sql_files.script("analysis/macros"):
         con.execute(statement).fetchall()
     yield con
     con.close()

@@ -38,7 +38,7 @@ RAW_IDS = ("用户-α", "u-2", "u-3", "u-4", "商户-β", "M-1", "M-2")
 # --- fixtures ---------------------------------------------------------------------------------
 def build_incident_db(path: Path) -> Path:
     """Ingest and analyze the hand-made incident; pin what would change between builds."""
-    from analyzer.analyze import AnalysisParams, analyze
+    from analyzer.analysis.pipeline import AnalysisParams, analyze
     from analyzer.db import Database
     from analyzer.ingest import ingest
 
@@ -218,7 +218,7 @@ def test_hard_values_in_the_csv(reports):
 @pytest.mark.parametrize("db_fixture", ["incident_db", "sample_db"])
 def test_csv_totals_equal_the_summary_to_the_cent(request, db_fixture, tmp_path):
     from analyzer.db import Database
-    from analyzer.summary import load_summary
+    from analyzer.analysis.summary import load_summary
 
     db_path = request.getfixturevalue(db_fixture)
     write(db_path, tmp_path, formats=("csv",))
@@ -243,7 +243,7 @@ def test_guardrails_are_exact(incident_db):
     from analyzer.db import Database
 
     with Database(incident_db, read_only=True) as db:
-        rows = {r["guardrail"]: r for r in db.dicts(db.sql_text("report/guardrails"), {"bad_change_id": "C2"})}
+        rows = {r["guardrail"]: r for r in db.dicts_file("report/guardrails", {"bad_change_id": "C2"})}
     cap, rate, scenes = rows["per-payment cap"], rows["max discount rate"], rows["scene allow-list"]
     assert cap["excess_before"] == Decimal("518.52")
     # by cap: 0.50 - 0.50 + 0.01 + 0 + 0.50 + 0.50 + 0 (P03, P10, P04, P05, P06, P07, P08)
@@ -526,7 +526,7 @@ def test_select_sql_does_not_depend_on_the_session_zone(incident_db, reports, tm
 
 def test_an_incident_still_open_in_the_data(tmp_path):
     """No fix change (the rollback is missing from the log): every document still renders."""
-    from analyzer.analyze import analyze
+    from analyzer.analysis.pipeline import analyze
     from analyzer.db import Database
     from analyzer.ingest import ingest
 

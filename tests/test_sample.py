@@ -2,7 +2,7 @@
 
 The checks here read the files the generator wrote (not its internals), and re-derive what an
 ingest must see: rejects per reason, duplicates, conflicts, and the truth against
-analyzer.model.apply.
+analyzer.analysis.model.apply.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.model import DiscountConfig, apply
+from analyzer.analysis.model import DiscountConfig, apply
 from analyzer.sample import (
     BAD_CHANGE_ID,
     FIX_CHANGE_ID,

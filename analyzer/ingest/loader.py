@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from analyzer.db import Database, quote_ident, quote_literal
+from analyzer.db import Database
+from analyzer.sql import quote_ident, quote_literal
 from analyzer.errors import InputError, UsageError
 from analyzer.ingest.kinds import CONFIG_CHANGES, EVENTS, KINDS, TRANSACTIONS, Kind
 from analyzer.ingest.sources import SourceFile, StagedSource, describe
@@ -86,7 +87,7 @@ def check_tz(tz: str | None) -> None:
 
 
 def ensure_schema(db: Database) -> None:
-    db.run_file("schema")
+    db.run_file("ingest/schema")
 
 
 def ingest(db: Database, *, transactions: Sequence[str | Path] = (), config_changes: Sequence[str | Path] = (),
@@ -137,19 +138,19 @@ def _load(db: Database, src: SourceFile, staged: StagedSource, tz: str | None, e
     file_id = db.scalar("SELECT nextval('file_id_seq')")
     staged.create_view()
     # The one pass over the file: parse and validate every row, in parallel, into memory.
-    db.run_file(kind.stage_sql, raw=staged.raw_sql)
+    db.run_file(f"ingest/{kind.stage_sql}", raw=staged.raw_sql)
     reader_rejects = staged.reader_rejects()
-    db.run_file("stage_lines", {"skipped": _thresholds(reader_rejects)})
+    db.run_file("ingest/stage_lines", {"skipped": _thresholds(reader_rejects)})
     places = _placeholders(kind)
     # Count the rows, keep the rejected ones, find naive timestamps.
-    db.run_file("check_file", **places)
+    db.run_file("ingest/check_file", **places)
     rows_checked, first_naive = db.one("SELECT rows_read, first_naive_line FROM _file_check")
     if tz is None and first_naive is not None:
         raise InputError("timestamp has no offset or Z; pass --tz with the zone it was written in "
                          "(for example --tz Asia/Shanghai)", path=str(src.path), line=first_naive, field="ts")
     # Judge duplicates and conflicts, then append the rows that load (the data is written once).
-    db.run_file("dedupe", {"file_id": file_id, "kind": kind.name}, **places)
-    db.run_file("load_rows", {"file_id": file_id}, **places)
+    db.run_file("ingest/dedupe", {"file_id": file_id, "kind": kind.name}, **places)
+    db.run_file("ingest/load_rows", {"file_id": file_id}, **places)
     if reader_rejects:
         db.con.executemany(
             "INSERT INTO rejects VALUES (?, ?, ?, NULL, 'malformed_row', NULL, ?, ?)",

@@ -24,7 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.db import Database, quote_ident, quote_literal
+from analyzer.db import Database
+from analyzer.sql import quote_ident, quote_literal
 from analyzer.errors import InputError
 from analyzer.ingest.kinds import Kind
 

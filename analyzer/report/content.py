@@ -22,7 +22,7 @@ from analyzer.db import Database
 from analyzer.formatting import count, duration, instant, money
 from analyzer.report import Masking
 from analyzer.report.exports import expand_template
-from analyzer.summary import load_summary
+from analyzer.analysis.summary import load_summary
 
 TOP_USERS = 10
 TOP_EXPLOITERS = 20
@@ -290,7 +290,7 @@ def build_content(db: Database, masking: Masking) -> ReportContent:
                        f"repayments inside the window); together they got {money(s['exploiters_excess_total'])} of excess, "
                        f"{_share(s['exploiters_excess_total'], s['excess_total'])} of the total.")
 
-    guard_rows = db.dicts(db.sql_text("report/guardrails"), {"bad_change_id": s["bad_change_id"]})
+    guard_rows = db.dicts_file("report/guardrails", {"bad_change_id": s["bad_change_id"]})
     guardrails = Table.of(
         [("guardrail", False), ("kind", False), ("rule", False), ("would have acted", False), ("excess left", True),
          ("saved", True), ("saved, net of refunds", True), ("share saved", True), ("payments limited", True),
@@ -317,7 +317,7 @@ def build_content(db: Database, masking: Masking) -> ReportContent:
         f"{count(db.scalar('SELECT count(*) FROM disputed') if db.has_table('disputed') else 0)} (table disputed; the "
         "later row is quarantined as a conflicting duplicate).",
     )
-    from analyzer.checks import run_checks
+    from analyzer.analysis.checks import run_checks
 
     checks = Table.of([("check", False), ("result", False), ("rule", False)],
                       [[c.name, "skipped" if c.skipped else ("ok" if c.passed else f"FAIL ({count(c.count)} rows)"),
@@ -368,7 +368,7 @@ def _payee(row: dict[str, Any]) -> str:
 
 
 def _data_quality(db: Database) -> tuple[Table, Table, Table]:
-    rows = db.dicts(db.sql_text("report/data_quality"))
+    rows = db.dicts_file("report/data_quality")
     seen: dict[int, dict[str, Any]] = {}
     reasons = []
     for r in rows:

@@ -15,19 +15,16 @@ Formats of a value:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from analyzer.db import Database, load_sql, quote_ident, quote_literal
+from analyzer import sql
+from analyzer.db import Database
+from analyzer.sql import quote_ident, quote_literal
 from analyzer.report.files import atomic_path
 
 EXPORT_NAMES = ("affected_users", "affected_transactions", "affected_merchants")
-
-_PLACEHOLDER = re.compile(r"\{\{(pii|instant|list):([a-z_][a-z0-9_]*)\}\}")
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-
 
 def instant_text_sql(column: str, tz_param: str = "$tz") -> str:
     """SQL turning a TIMESTAMPTZ column into ISO 8601 text in the zone `tz_param`, with offset.
@@ -46,38 +43,35 @@ def instant_text_sql(column: str, tz_param: str = "$tz") -> str:
     )
 
 
-def _expand(sql: str, *, mask_pii: bool, instants: str, lists: str) -> str:
-    """Fill the placeholders: instants "text" (ISO in $tz), "absolute" (TIMESTAMPTZ) or
-    "local" (naive TIMESTAMP in $tz, for Excel); lists "text" or "list"."""
-    def fill(match: re.Match[str]) -> str:
-        kind, column = match.groups()
+def _templates(*, mask_pii: bool, instants: str, lists: str) -> dict[str, sql.Template]:
+    """The export placeholders: {{pii:col}} the column or its pseudonym; {{instant:col}} as
+    "text" (ISO in $tz), "absolute" (TIMESTAMPTZ) or "local" (naive TIMESTAMP in $tz, for
+    Excel); {{list:col}} as "text" (a;b) or "list"."""
+    def pii(column: str) -> str:
         name = quote_ident(column)
-        if kind == "pii":
-            return f"pseudonym({name}) AS {name}" if mask_pii else name
-        if kind == "instant":
-            return {"text": f"{instant_text_sql(column)} AS {name}",
-                    "absolute": name,
-                    "local": f"timezone($tz, {name}) AS {name}"}[instants]
+        return f"pseudonym({name}) AS {name}" if mask_pii else name
+
+    def instant(column: str) -> str:
+        name = quote_ident(column)
+        return {"text": f"{instant_text_sql(column)} AS {name}", "absolute": name,
+                "local": f"timezone($tz, {name}) AS {name}"}[instants]
+
+    def as_list(column: str) -> str:
+        name = quote_ident(column)
         return name if lists == "list" else f"array_to_string({name}, ';') AS {name}"
 
-    return _PLACEHOLDER.sub(fill, sql)
-
-
-def _template(name: str) -> str:
-    if name not in EXPORT_NAMES:
-        raise ValueError(f"unknown export {name!r}; choose from {', '.join(EXPORT_NAMES)}")
-    return _statement(name)
-
-
-def _statement(name: str) -> str:
-    """analyzer/sql/report/<name>.sql without its comment lines and trailing semicolon."""
-    body = "\n".join(line for line in load_sql(f"report/{name}").splitlines() if not line.lstrip().startswith("--"))
-    return body.strip().rstrip(";").strip()
+    return {"pii": pii, "instant": instant, "list": as_list}
 
 
 def expand_template(name: str, *, mask_pii: bool, instants: str, lists: str) -> str:
-    """Any analyzer/sql/report/<name>.sql with its placeholders filled (see `_expand`)."""
-    return _expand(_statement(name), mask_pii=mask_pii, instants=instants, lists=lists)
+    """analyzer/sql/report/<name>.sql with its placeholders filled (see `_templates`)."""
+    return sql.statement(f"report/{name}", **_templates(mask_pii=mask_pii, instants=instants, lists=lists))
+
+
+def _export(name: str, **how: Any) -> str:
+    if name not in EXPORT_NAMES:
+        raise ValueError(f"unknown export {name!r}; choose from {', '.join(EXPORT_NAMES)}")
+    return expand_template(name, **how)
 
 
 def select_sql(name: str, *, mask_pii: bool) -> str:
@@ -88,25 +82,19 @@ def select_sql(name: str, *, mask_pii: bool) -> str:
     `$tz`. Every column is a plain output column, so callers may wrap it:
     `SELECT * FROM (<select_sql>) WHERE excess_total >= $min`.
     """
-    return _expand(_template(name), mask_pii=mask_pii, instants="text", lists="text")
+    return _export(name, mask_pii=mask_pii, instants="text", lists="text")
 
 
 def typed_select_sql(name: str, *, mask_pii: bool) -> str:
     """The SELECT behind the Parquet export `name`: the same rows, columns and order as
     `select_sql`, with instants kept as TIMESTAMPTZ and lists as lists. No parameters."""
-    return _expand(_template(name), mask_pii=mask_pii, instants="absolute", lists="list")
+    return _export(name, mask_pii=mask_pii, instants="absolute", lists="list")
 
 
 def local_select_sql(name: str, *, mask_pii: bool) -> str:
     """The SELECT behind the Excel export `name`: as `select_sql`, but instants as naive
     TIMESTAMPs of the wall clock in `$tz` (Excel has no zones; the sheet names the zone)."""
-    return _expand(_template(name), mask_pii=mask_pii, instants="local", lists="text")
-
-
-def _used(select: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    names = set(_PARAM.findall(select))
-    bound = {k: v for k, v in (params or {}).items() if k in names}
-    return bound or None
+    return _export(name, mask_pii=mask_pii, instants="local", lists="text")
 
 
 def copy_csv(db: Database, select: str, params: Mapping[str, Any] | None, path: Path) -> None:
@@ -114,7 +102,7 @@ def copy_csv(db: Database, select: str, params: Mapping[str, Any] | None, path: 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db.execute(f"COPY ({select}) TO {quote_literal(str(path))} (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', "
-               "NEW_LINE '\\n')", _used(select, params)).fetchall()
+               "NEW_LINE '\\n')", params).fetchall()
 
 
 def copy_parquet(db: Database, select: str, params: Mapping[str, Any] | None, path: Path) -> None:
@@ -122,7 +110,7 @@ def copy_parquet(db: Database, select: str, params: Mapping[str, Any] | None, pa
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db.execute(f"COPY ({select}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)",
-               _used(select, params)).fetchall()
+               params).fetchall()
 
 
 def write_csv(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str) -> Path:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from analyzer import __version__
 from analyzer.db import Database
 from analyzer.report.files import sha256_file, write_text
-from analyzer.summary import to_json_value
+from analyzer.analysis.summary import to_json_value
 
 if TYPE_CHECKING:
     from analyzer.report import Masking

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.db import Database, quote_literal
+from analyzer.db import Database
+from analyzer.sql import quote_literal
 from analyzer.report.exports import expand_template
 from analyzer.report.files import atomic_path
 

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
-from analyzer.browse import USER_SORT_COLUMNS, XLSX_MAX_ROWS
+from analyzer.serve.queries import USER_SORT_COLUMNS, XLSX_MAX_ROWS
 from analyzer.formatting import count, money
 from dashboards import data
 

@@ -9,6 +9,6 @@ pipelines.py (the pandas and polars pipelines), dashboard.py (the pages' queries
 (orchestration, figures, targets), render.py (Markdown).
 """
 
-from analyzer.bench.run import BenchResult, run_bench
+from benchmarks.harness.run import BenchResult, run_bench
 
 __all__ = ["BenchResult", "run_bench"]

@@ -6,7 +6,7 @@ Renders only; every number comes from the result objects of `run.py`.
 
 from __future__ import annotations
 
-from analyzer.bench.run import BenchResult, CaseResult, SizeResult, Target
+from benchmarks.harness.run import BenchResult, CaseResult, SizeResult, Target
 
 
 def seconds(s: float | None) -> str:
@@ -61,7 +61,7 @@ def _target_row(t: Target) -> str:
 
 
 def _answers(s: SizeResult) -> list[str]:
-    from analyzer.bench.pipelines import cents_text
+    from benchmarks.harness.pipelines import cents_text
 
     lines = ["| implementation | affected payments | affected users | excess | net excess | per-user digest |",
              "|---|---:|---:|---:|---:|---|"]

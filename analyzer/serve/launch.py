@@ -13,10 +13,9 @@ import sys
 import threading
 from pathlib import Path
 
-import analyzer
-from analyzer.errors import InputError
+from analyzer import checkout
 
-APP = Path(analyzer.__file__).resolve().parent.parent / "dashboards" / "app.py"
+APP = checkout.ROOT / "dashboards" / "app.py"
 
 
 def command(db_path: str | Path, *, port: int = 8501, host: str = "127.0.0.1") -> list[str]:
@@ -34,9 +33,7 @@ def url(port: int, host: str) -> str:
 
 def launch(db_path: str | Path, *, port: int = 8501, host: str = "127.0.0.1") -> int:
     """Serve the dashboard until interrupted; print its URL first. Returns Streamlit's exit code."""
-    if not APP.exists():
-        raise InputError("the dashboard is not in this installation (dashboards/app.py is missing; "
-                         "run from a source checkout)", path=str(APP))
+    checkout.require("dashboards/app.py", "the dashboard")
     print(f"dashboard on {url(port, host)} (database {Path(db_path).resolve()}); Ctrl-C to stop", flush=True)
     proc = subprocess.Popen(command(db_path, port=port, host=host))
     previous = None

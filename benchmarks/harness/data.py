@@ -14,26 +14,23 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-from analyzer.db import quote_literal
+from analyzer import sql
+from analyzer.sql import quote_literal
 
 SEED = 7
 DATA_VERSION = 1  # bump when the layout or the conversion changes: cached inputs are rebuilt
 
 
-def bench_sql(name: str) -> str:
-    """The text of analyzer/bench/sql/<name>.sql, header comments included."""
-    return resources.files("analyzer.bench").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+SQL_DIR = str(Path(__file__).resolve().parent / "sql")
 
 
-def statement(name: str) -> str:
-    """A one-statement bench SQL file without its header comments and trailing semicolon."""
-    lines = [line for line in bench_sql(name).splitlines() if not line.lstrip().startswith("--")]
-    return "\n".join(lines).strip().rstrip(";")
+def statement(name: str, **templates: str) -> str:
+    """The one statement of benchmarks/harness/sql/<name>.sql (the library's loader)."""
+    return sql.statement(name, SQL_DIR, **templates)
 
 
 @dataclass(frozen=True)
@@ -93,8 +90,8 @@ def _to_parquet(csv: Path, parquet: Path) -> None:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'").fetchall()
-        sql = statement("to_parquet").replace("{{parquet}}", quote_literal(str(tmp)))
-        con.execute(sql, {"csv": str(csv)}).fetchall()
+        query = statement("to_parquet", parquet=quote_literal(str(tmp)))
+        con.execute(query, {"csv": str(csv)}).fetchall()
     finally:
         con.close()
     tmp.replace(parquet)

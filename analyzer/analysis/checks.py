@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from analyzer import sql
 from analyzer.db import Database
 
 SAMPLE_ROWS = 20
@@ -51,8 +52,8 @@ def run_checks(db: Database) -> list[CheckResult]:
             results.append(CheckResult(check.name, check.description + " (skipped: run `analyzer analyze` first)",
                                        True, 0, pl.DataFrame(), skipped=True))
             continue
-        sql = db.sql_text(f"checks/{check.name}").strip().rstrip(";")
-        count = db.scalar(f"SELECT count(*) FROM ({sql})")
-        sample = db.polars(f"SELECT * FROM ({sql}) LIMIT {SAMPLE_ROWS}") if count else pl.DataFrame()
+        query = sql.statement(f"checks/{check.name}")
+        count = db.scalar(f"SELECT count(*) FROM ({query})")
+        sample = db.polars(f"SELECT * FROM ({query}) LIMIT {SAMPLE_ROWS}") if count else pl.DataFrame()
         results.append(CheckResult(check.name, check.description, count == 0, count, sample))
     return results

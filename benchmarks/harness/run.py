@@ -1,6 +1,6 @@
 """Run every case at every size, side by side, and compute the figures, ratios and targets.
 
-Called by `analyzer bench` (through `analyzer.bench.run_bench`). For each size: prepare the
+Called by `analyzer bench` (through `benchmarks.harness.run_bench`). For each size: prepare the
 inputs (untimed), then run each case `repeat` times, each run in a fresh process
 (`worker.py`), in this order on the same files: reference load, ingest, raw scan, analyze,
 report, dashboard pages, pandas, polars. The databases live in a work directory under data_dir
@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from analyzer.bench.data import Inputs, prepare, statement
 from analyzer.errors import DataError, UsageError
+from benchmarks.harness.data import Inputs, prepare, statement
+
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 Progress = Callable[[str], None]
 
@@ -145,7 +147,7 @@ class BenchResult:
 
     @property
     def markdown(self) -> str:
-        from analyzer.bench.render import markdown
+        from benchmarks.harness.render import markdown
 
         return markdown(self)
 
@@ -200,8 +202,9 @@ class CaseFailed(Exception):
 def _run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="analyzer-bench-") as tmp:
         out = Path(tmp) / "result.json"
-        proc = subprocess.run([sys.executable, "-m", "analyzer.bench.worker", json.dumps(spec), str(out)],
-                              capture_output=True, text=True)
+        # the harness lives in the checkout, not in the installed package: run from its root
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.harness.worker", json.dumps(spec), str(out)],
+                              capture_output=True, text=True, cwd=CHECKOUT)
         if proc.returncode != 0 or not out.exists():
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
             raise CaseFailed(f"{spec['case']} exited with {proc.returncode}: {tail}")
@@ -227,17 +230,8 @@ def _repeat(key: str, label: str, spec: dict[str, Any], repeat: int, rows: int |
     return CaseResult(key, label, runs=tuple(runs), peak_rss_bytes=max(peaks), rows=rows, detail=detail), results
 
 
-def _available(module: str, attr: str) -> bool:
-    import importlib
-
-    try:
-        return hasattr(importlib.import_module(module), attr)
-    except ImportError:
-        return False
-
-
 def _analyzer_answer(db_path: Path) -> dict[str, Any]:
-    from analyzer.bench.pipelines import users_digest
+    from benchmarks.harness.pipelines import users_digest
     from analyzer.db import Database
 
     with Database(db_path, read_only=True) as db:
@@ -287,30 +281,23 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
     db_bytes = analyzed.stat().st_size
 
     report_label = f"analyzer report ({', '.join(REPORT_FORMATS)})"
-    if _available("analyzer.report", "write_reports"):
-        cases.append(_repeat("report", report_label,
-                             {**common, "case": "report", "db": str(analyzed), "out_dir": str(work / "report"),
-                              "formats": list(REPORT_FORMATS)}, repeat, rows, say)[0])
-    else:
-        cases.append(CaseResult("report", report_label, status="not available yet"))
+    cases.append(_repeat("report", report_label,
+                         {**common, "case": "report", "db": str(analyzed), "out_dir": str(work / "report"),
+                          "formats": list(REPORT_FORMATS)}, repeat, rows, say)[0])
 
-    from analyzer.bench.dashboard import pages
+    from benchmarks.harness.dashboard import pages
 
-    page_names = list(pages() or {})
-    if page_names and _available("analyzer.browse", "summary"):
-        for name in page_names:
-            label = f"dashboard page {name} ({DASHBOARD_VIEWS} views)"
-            if say:
-                say(f"  {label}")
-            try:
-                result = _run_worker({**common, "case": "dashboard", "db": str(analyzed), "page": name,
-                                      "views": DASHBOARD_VIEWS})
-                cases.append(CaseResult(f"dashboard:{name}", label, views=tuple(result["views"]),
-                                        runs=(result["seconds"],), peak_rss_bytes=result["peak_rss_bytes"]))
-            except CaseFailed as exc:
-                cases.append(CaseResult(f"dashboard:{name}", label, status=f"failed: {exc}"))
-    else:
-        cases.append(CaseResult("dashboard", "dashboard pages", status="not available yet"))
+    for name in pages():
+        label = f"dashboard page {name} ({DASHBOARD_VIEWS} views)"
+        if say:
+            say(f"  {label}")
+        try:
+            result = _run_worker({**common, "case": "dashboard", "db": str(analyzed), "page": name,
+                                  "views": DASHBOARD_VIEWS})
+            cases.append(CaseResult(f"dashboard:{name}", label, views=tuple(result["views"]),
+                                    runs=(result["seconds"],), peak_rss_bytes=result["peak_rss_bytes"]))
+        except CaseFailed as exc:
+            cases.append(CaseResult(f"dashboard:{name}", label, status=f"failed: {exc}"))
 
     answers = {"analyzer": _analyzer_answer(analyzed)}
     pipeline_spec = {**common, "transactions": str(inputs.parquet), "campaign_id": inputs.campaign_id,

@@ -15,7 +15,7 @@ from datetime import timedelta
 from analyzer import __version__
 from analyzer.db import Database
 from analyzer.errors import DataError
-from analyzer.impact import BadPeriod, bad_period
+from analyzer.analysis.impact import BadPeriod, bad_period
 
 DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions", "unexplained_payments",
                   "affected_users", "affected_merchants", "affected_scenes", "minute_metrics",
@@ -63,35 +63,35 @@ def analyze(db: Database, params: AnalysisParams = AnalysisParams()) -> Analysis
     tz = incident_zone(db, params.display_tz)
     previous_limit = db.scalar("SELECT current_setting('memory_limit')")
     if params.memory_limit:
-        db.run_file("memory_limit", {"memory_limit": params.memory_limit})
+        db.run_file("analysis/memory_limit", {"memory_limit": params.memory_limit})
     try:
         return _analyze(db, params, tz)
     finally:
         if params.memory_limit:
-            db.run_file("memory_limit", {"memory_limit": previous_limit})
+            db.run_file("analysis/memory_limit", {"memory_limit": previous_limit})
 
 
 def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
     with db.transaction():
-        db.run_file("macros")
-        db.run_file("config_versions")
+        db.run_file("analysis/macros")
+        db.run_file("analysis/config_versions")
         # the one pass over every payment (change_impact and minute_metrics read its groups)
-        db.run_file("payment_groups", {"campaigns": list(params.campaigns)})
-        db.run_file("change_impact", {"campaigns": list(params.campaigns)})
+        db.run_file("analysis/payment_groups", {"campaigns": list(params.campaigns)})
+        db.run_file("analysis/change_impact", {"campaigns": list(params.campaigns)})
         period = bad_period(db, params.bad_change, params.fix_change)
         campaigns = params.campaigns or (period.campaign_id,)
-        db.run_file("priced_transactions", {
+        db.run_file("analysis/priced_transactions", {
             "campaigns": list(campaigns), "bad_campaign": period.campaign_id,
             "bad_from": period.bad_from, "fix_from": period.fix_from,
             "bad_seq": period.bad_seq, "fix_seq": period.fix_seq,
             "tolerance_ms": params.lag_tolerance_ms})
-        db.run_file("affected", {"exploit_min_txns": params.exploit_min_txns,
+        db.run_file("analysis/affected", {"exploit_min_txns": params.exploit_min_txns,
                                  "exploit_scenes": list(params.exploit_scenes)})
         last = db.scalar("SELECT max(ts) FROM affected_transactions") or period.fix_from or period.bad_from
         end = max(last, period.fix_from or last)
-        db.run_file("metrics", {"window_from": period.bad_from - SECOND_METRICS_MARGIN, "window_to": end + SECOND_METRICS_MARGIN})
-        db.run_file("timeline", {"bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id})
-        db.run_file("incident_summary", {
+        db.run_file("analysis/metrics", {"window_from": period.bad_from - SECOND_METRICS_MARGIN, "window_to": end + SECOND_METRICS_MARGIN})
+        db.run_file("analysis/timeline", {"bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id})
+        db.run_file("analysis/incident_summary", {
             "campaign_id": period.campaign_id, "campaigns": list(campaigns),
             "bad_change_id": period.bad_change_id, "bad_inferred": period.bad_inferred,
             "bad_reason": period.bad_reason, "fix_change_id": period.fix_change_id,

@@ -64,11 +64,11 @@ def choose_fix_change(db: Database, bad_change_id: str, fix_change: str | None) 
         if found[0] != campaign_id or found[1] <= bad_seq:
             raise UsageError(f"--fix-change {fix_change!r} must be a later change of campaign {campaign_id}")
         return fix_change, False, "named with --fix-change"
-    first = db.dicts(db.sql_text("fix_restores"), {"campaign_id": campaign_id, "bad_seq": bad_seq})[:1]
+    first = db.dicts_file("analysis/fix_restores", {"campaign_id": campaign_id, "bad_seq": bad_seq})[:1]
     if first and first[0]["restores"]:
         # the next change puts back the very config from before the bad change: no payment to test
         return first[0]["change_id"], True, RESTORED_NOTE
-    candidates = db.dicts(db.sql_text("fix_candidates"), {"campaign_id": campaign_id, "bad_seq": bad_seq})
+    candidates = db.dicts_file("analysis/fix_candidates", {"campaign_id": campaign_id, "bad_seq": bad_seq})
     skipped = []
     for c in candidates:
         if c["payments_over"] == 0 and c["payments_under"] == 0:

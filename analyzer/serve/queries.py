@@ -8,7 +8,6 @@ from fixed fragments, and a sort column must be one of a whitelist, quoted by `q
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,9 +17,11 @@ from typing import Any
 
 import polars as pl
 
-from analyzer.db import Database, load_sql, quote_ident
+from analyzer import sql
+from analyzer.db import Database
+from analyzer.sql import quote_ident
 from analyzer.errors import AnalyzerError
-from analyzer.summary import load_summary
+from analyzer.analysis.summary import load_summary
 
 # Tables the dashboard reads; missing ones mean `analyzer analyze` has not run (to the end).
 RAW_TABLES = ("transactions", "load_manifest")
@@ -33,8 +34,6 @@ USER_SORT_COLUMNS = ("excess_total", "net_excess_total", "affected_txns", "amoun
                      "expected_total", "exploit_scene_txns", "merchants", "first_affected_at", "last_affected_at",
                      "user_id")
 MAX_PAGE_SIZE = 1000
-
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 # --- the state of the database ---------------------------------------------------------------
@@ -84,34 +83,8 @@ def problem(db: Database) -> Problem | None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _bound(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Only the parameters the statement names (DuckDB refuses unused named parameters)."""
-    names = set(_PARAM.findall(sql))
-    bound = {k: v for k, v in (params or {}).items() if k in names}
-    missing = names - set(bound)
-    if missing:
-        raise ValueError(f"unbound parameters: {', '.join(sorted(missing))}")
-    return bound or None
-
-
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).strip().rstrip(";")
-
-
-def _sql(name: str, **idents: str) -> str:
-    """analyzer/sql/dashboard/<name>.sql without its comments, {{placeholders}} filled with
-    fixed SQL fragments (comments go first: a header may mention a placeholder)."""
-    text = _strip_comments(load_sql(f"dashboard/{name}"))
-    for key, value in idents.items():
-        text = text.replace("{{" + key + "}}", value)
-    if "{{" in text:
-        raise ValueError(f"dashboard/{name}.sql: unfilled placeholder in {text!r}")
-    return text
-
-
-def _query(db: Database, name: str, params: Mapping[str, Any] | None = None, **idents: str) -> pl.DataFrame:
-    sql = _sql(name, **idents)
-    return db.polars(sql, _bound(sql, params))
+def _query(db: Database, name: str, params: Mapping[str, Any] | None = None, **templates: str) -> pl.DataFrame:
+    return db.query_file(f"serve/{name}", params, **templates)
 
 
 def _id(column: str, mask: bool, table: str | None = None) -> str:
@@ -184,7 +157,7 @@ class UserFilters:
 
 
 def _user_filter_sql(user_id: str, scenes_as_list: str) -> str:
-    return "(" + _sql("user_filters", user_id=user_id, scenes=scenes_as_list) + ")"
+    return "(" + sql.statement("serve/user_filters", user_id=user_id, scenes=scenes_as_list) + ")"
 
 
 def _user_order(sort: str, descending: bool, mask: bool) -> str:
@@ -229,7 +202,7 @@ def affected_users_export(filters: UserFilters = UserFilters(), *, mask: bool = 
     """
     from analyzer.report import exports
 
-    if excel and hasattr(exports, "local_select_sql"):
+    if excel:
         select = exports.local_select_sql("affected_users", mask_pii=mask)
     else:
         select = exports.select_sql("affected_users", mask_pii=mask)
@@ -249,7 +222,7 @@ def write_affected_users_csv(db: Database, path: str | Path, filters: UserFilter
     from analyzer.report.exports import copy_csv
 
     select, params = affected_users_export(filters, mask=mask, tz=tz)
-    copy_csv(db, select, _bound(select, params), Path(path))
+    copy_csv(db, select, params, Path(path))
     return Path(path)
 
 
@@ -265,7 +238,7 @@ def write_affected_users_xlsx(db: Database, path: str | Path, filters: UserFilte
     import xlsxwriter
 
     select, params = affected_users_export(filters, mask=mask, tz=tz, excel=True)
-    cur = db.execute(select, _bound(select, params))
+    cur = db.execute(select, params)
     columns = [d[0] for d in cur.description]
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                                "strings_to_formulas": False, "strings_to_urls": False})

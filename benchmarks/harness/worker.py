@@ -1,4 +1,4 @@
-"""One run of one benchmark case, in a process of its own: `python -m analyzer.bench.worker SPEC OUT`.
+"""One run of one benchmark case, in a process of its own: `python -m benchmarks.harness.worker SPEC OUT`.
 
 Started by `run.py` for every run of every case, so that each figure has a fresh process (no
 warm caches inside DuckDB, polars or pandas, and a peak RSS that is the case's own). SPEC is a
@@ -45,7 +45,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     if case == "reference":
         import duckdb
 
-        from analyzer.bench.data import statement
+        from benchmarks.harness.data import statement
 
         _fresh(db_path)
         config = {"memory_limit": memory_limit} if memory_limit else {}
@@ -70,7 +70,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         out.update(report.totals("transactions"))
 
     elif case == "scan":
-        from analyzer.bench.data import statement
+        from benchmarks.harness.data import statement
         from analyzer.db import Database
 
         with Database(db_path, read_only=True, memory_limit=memory_limit) as db:
@@ -80,7 +80,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         out["rows_scanned"] = row[0]
 
     elif case == "analyze":
-        from analyzer.analyze import ANALYZE_MEMORY_LIMIT, AnalysisParams, analyze
+        from analyzer.analysis.pipeline import ANALYZE_MEMORY_LIMIT, AnalysisParams, analyze
         from analyzer.db import Database
 
         start = time.perf_counter()
@@ -103,11 +103,11 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         out["bytes"] = sum(p.stat().st_size for p in result.files if Path(p).is_file())
 
     elif case == "dashboard":
-        from analyzer import browse
-        from analyzer.bench.dashboard import pages
+        from analyzer.serve import queries
+        from benchmarks.harness.dashboard import pages
 
         page = pages()[spec["page"]]
-        db = browse.open_database(db_path)
+        db = queries.open_database(db_path)
         views = []
         start = time.perf_counter()
         for _ in range(int(spec["views"])):
@@ -119,7 +119,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         out["views"] = views
 
     elif case in ("pandas", "polars"):
-        from analyzer.bench import pipelines
+        from benchmarks.harness import pipelines
 
         if case == "pandas":
             import pandas  # noqa: F401  (imported before the clock starts, like every case)

@@ -1,0 +1,107 @@
+"""The one statement loader: SQL files, their templates and their parameters.
+
+Every `.sql` file of the library (and of the benchmark harness) is read here. A file holds one
+statement or a script of several, each ended by a semicolon at the end of a line, with a header
+comment. The one template grammar:
+
+    {{name}}        filled with a fixed SQL fragment (an identifier quoted by `quote_ident`,
+                    a fragment chosen from a whitelist), never with a user's value
+    {{name:arg}}    filled by a function of `arg` (e.g. `{{pii:user_id}}` -> the column or
+                    its pseudonym)
+
+Values always go in as bound parameters (`$name`); `bind` keeps only the parameters a statement
+names, because DuckDB refuses unused named parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+Template = str | Callable[[str], str]
+
+_PLACEHOLDER = re.compile(r"\{\{([a-z_][a-z0-9_]*)(?::([a-z_][a-z0-9_]*))?\}\}")
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
+
+
+@cache
+def load(name: str, root: str | None = None) -> str:
+    """The text of `<root>/<name>.sql` (default root: the package's `analyzer/sql`)."""
+    if root is None:
+        return resources.files("analyzer").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return (Path(root) / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB (doubling embedded quotes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """Quote a string literal for the few places DuckDB takes no parameter (COPY targets,
+    view bodies, file paths of a reader)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def strip_comments(text: str) -> str:
+    """The text without its whole-line `--` comments (a header may mention a placeholder)."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
+
+
+def fill(text: str, templates: Mapping[str, Template], *, where: str = "SQL") -> str:
+    """Fill every placeholder; one that no template fills is an error (a bug, not data)."""
+    def sub(match: re.Match[str]) -> str:
+        name, arg = match.groups()
+        if name not in templates:
+            raise KeyError(f"{where}: no template for {match.group(0)}")
+        value = templates[name]
+        if arg is None:
+            if callable(value):
+                raise KeyError(f"{where}: {match.group(0)} needs an argument")
+            return value
+        if not callable(value):
+            raise KeyError(f"{where}: {match.group(0)} takes no argument")
+        return value(arg)
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def split(text: str) -> list[str]:
+    """The statements of a script (comments stripped), split on semicolons at line ends."""
+    return [body for part in _STATEMENT_END.split(text) if (body := strip_comments(part).rstrip(";").strip())]
+
+
+def script(name: str, root: str | None = None, **templates: Template) -> list[str]:
+    """The statements of `<name>.sql`, placeholders filled."""
+    return split(fill(strip_comments(load(name, root)), templates, where=f"{name}.sql"))
+
+
+def statement(name: str, root: str | None = None, **templates: Template) -> str:
+    """The one statement of `<name>.sql` (no trailing semicolon), placeholders filled: a SELECT
+    a caller may wrap (`SELECT count(*) FROM (<statement>)`)."""
+    statements = script(name, root, **templates)
+    if len(statements) != 1:
+        raise ValueError(f"{name}.sql holds {len(statements)} statements, not one")
+    return statements[0]
+
+
+def parameters(sql: str) -> set[str]:
+    return set(_PARAM.findall(sql))
+
+
+def bind(sql: str, params: Params) -> Params:
+    """The parameters `sql` names (a mapping is narrowed; a sequence passes as is)."""
+    if params is None or not isinstance(params, Mapping):
+        return params if params else None
+    names = parameters(sql)
+    missing = names - set(params)
+    if missing:
+        raise KeyError(f"unbound parameters: {', '.join(sorted(missing))}")
+    bound = {k: v for k, v in params.items() if k in names}
+    return bound or None
