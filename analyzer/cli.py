@@ -169,12 +169,12 @@ class ManyPathsCommand(click.Command):
 def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[str, ...], events: tuple[str, ...],
            tz: str | None, mapping: Path | None, encoding: str) -> None:
     """Validate and load input files into DuckDB, quarantining bad rows."""
-    from analyzer.db import Database
+    from analyzer import store
     from analyzer.ingest import ingest as run_ingest
 
     if not (transactions or config_changes or events):
         raise UsageError("nothing to ingest: give --transactions, --config-changes and/or --events")
-    with Database(db_path) as db, QueryProgressBar(db, "ingest") as bar:
+    with store.writer(db_path, "ingest") as db, QueryProgressBar(db, "ingest") as bar:
         report = run_ingest(db, transactions=transactions, config_changes=config_changes, events=events,
                             tz=tz, mapping=mapping, encoding=encoding, progress=bar.step)
     _print_ingest(report)
@@ -216,8 +216,8 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
             lag_tolerance: float, exploit_min_txns: int, tz: str | None) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
     from analyzer.analysis.pipeline import AnalysisParams
+    from analyzer import store
     from analyzer.analysis.pipeline import analyze as run_analyze
-    from analyzer.db import Database
     from analyzer.ingest.loader import check_tz
     from analyzer.analysis.summary import load_summary
 
@@ -227,7 +227,7 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
                             display_tz=tz)
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
-    with Database(db_path) as db:
+    with store.writer(db_path, "analyze") as db:
         with QueryProgressBar(db, "analyzing"):
             run_analyze(db, params)
         data = load_summary(db)

@@ -23,28 +23,41 @@ log = logging.getLogger(__name__)
 
 
 class Database:
-    """A DuckDB file (or `:memory:`), opened read-write or read-only."""
+    """A DuckDB file (or `:memory:`), opened read-write or read-only.
+
+    `path` is the file as the user named it (messages name it); `open_path`, when given, is the
+    name it is opened under (a generation's private link, analyzer/store.py)."""
 
     def __init__(self, path: str | Path, *, read_only: bool = False, memory_limit: str | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, open_path: str | Path | None = None,
+                 _connection: duckdb.DuckDBPyConnection | None = None):
         self.path = str(path)
-        if read_only and self.path != ":memory:" and not Path(self.path).exists():
-            raise InputError("database file does not exist (run `analyzer ingest` first)", path=self.path)
-        config: dict[str, Any] = {}
-        if memory_limit:
-            config["memory_limit"] = memory_limit
-        if threads:
-            config["threads"] = threads
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            raise InputError(f"cannot open database: {exc}", path=self.path) from exc
         self.read_only = read_only
+        if _connection is not None:
+            self.con = _connection
+        else:
+            target = str(open_path or path)
+            if read_only and target != ":memory:" and not Path(target).exists():
+                raise InputError("database file does not exist (run `analyzer ingest` first)", path=self.path)
+            config: dict[str, Any] = {}
+            if memory_limit:
+                config["memory_limit"] = memory_limit
+            if threads:
+                config["threads"] = threads
+            try:
+                self.con = duckdb.connect(target, read_only=read_only, config=config)
+            except duckdb.Error as exc:
+                raise InputError(f"cannot open as a DuckDB database: {first_line(exc)}", path=self.path) from exc
         # UTC inside: instants fetched into Python come back as UTC datetimes.
         self.con.execute("SET TimeZone = 'UTC'").fetchall()
         # DuckDB's own progress bar would print on stderr even when it is not a terminal;
         # the CLI draws its own (enable_progress) only on a terminal.
         self.con.execute("SET enable_progress_bar = false").fetchall()
+
+    def cursor(self) -> Database:
+        """Another connection to the same open database, for another thread: DuckDB runs
+        cursors of one database in parallel, while one connection serves one statement at a time."""
+        return Database(self.path, read_only=self.read_only, _connection=self.con.cursor())
 
     def close(self) -> None:
         self.con.close()
@@ -138,3 +151,9 @@ class Database:
             self.execute("ROLLBACK").fetchall()
             raise
         self.execute("COMMIT").fetchall()
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text (DuckDB's messages run on with hints and context)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -24,6 +24,11 @@ class ExitCode(IntEnum):
     no bad change found, an invariant of `analyzer check` failed."""
     INTERNAL_ERROR = 5
     """A bug: please report it with the output of --debug."""
+    UNAVAILABLE = 6
+    """Something the command needs is in use or exhausted: another ingest/analyze is writing
+    the database, the dashboard's port is taken, the disk is full. Nothing was changed."""
+    BLOCKED = 7
+    """`analyzer lint-change` found a finding that blocks the proposed change."""
 
 
 class AnalyzerError(Exception):
@@ -56,6 +61,10 @@ class InputError(AnalyzerError):
 
 class DataError(AnalyzerError):
     exit_code = ExitCode.DATA_ERROR
+
+
+class UnavailableError(AnalyzerError):
+    exit_code = ExitCode.UNAVAILABLE
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:
