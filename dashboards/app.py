@@ -1,12 +1,15 @@
 """Entry point of the dashboard: page config, the shared sidebar, and st.navigation.
 
-Started by `analyzer dashboard --db FILE` (analyzer/dashboard.py), i.e.
+Started by `analyzer dashboard --db FILE` (analyzer/serve/launch.py), i.e.
 `streamlit run dashboards/app.py -- --db FILE`; the database may also come from ANALYZER_DB.
-Every page reads the same settings (database, display zone, masking) from `data.context()`.
+Every page reads the same settings (database generation, display zone, masking) from
+`data.context()`. A run reads the generation of the database that was current when it started;
+the sidebar watches for a newer one and offers to load it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -16,23 +19,52 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ on the path, n
 
 import streamlit as st  # noqa: E402
 
+from analyzer import store  # noqa: E402
+from analyzer.formatting import instant  # noqa: E402
 from dashboards import data  # noqa: E402
 
 st.set_page_config(page_title="Incident review", page_icon=":material/receipt_long:", layout="wide")
 
 path = data.db_path_from_args()
-problem = data.problem(path)
+problem, generation = data.problem(path)
 if problem is not None:
     data.show_problem(problem)
     st.stop()
 
-summary = data.summary(path)
+data.set_context(data.Context(path=path, generation=generation, tz="UTC", mask=True, summary={}))
+summary = data.summary()
 incident_tz = summary.get("display_tz") or "UTC"
+seen = st.session_state.get("_seen_generation")
+if seen is not None and seen != generation:
+    st.toast("The database changed: this page shows the new analysis.", icon=":material/sync:")
+st.session_state["_seen_generation"] = generation
+
+
+@st.fragment(run_every=3)
+def watch_generation() -> None:
+    """Say so when `ingest` or `analyze` switched in a newer generation than this page shows."""
+    now = store.generation(path)
+    if now is None or now.key == generation:
+        return
+    try:
+        latest, _ = data.open_current(path)
+        with latest.cursor() as cur:
+            newest = (store.history(cur) or [{}])[0]
+    except Exception:  # a writer switching right now: look again at the next tick
+        return
+    when = instant(newest["finished_at"], incident_tz, millis=False) if newest.get("finished_at") else "just now"
+    st.warning(f"The database changed ({data.plain(newest.get('command', 'write'))} at {data.plain(when)}). "
+               "This page still shows the earlier analysis.", icon=":material/sync_problem:")
+    if st.button("Load the new analysis", key="reload_generation", icon=":material/refresh:"):
+        st.rerun(scope="app")
+
 
 with st.sidebar:
-    st.markdown(f"**Database**  \n`{path}`")
-    st.caption(f"Campaign {', '.join(summary.get('campaigns') or [summary.get('campaign_id') or '-'])}; "
-               f"analyzed {str(summary.get('analyzed_at', ''))[:19].replace('T', ' ')} UTC")
+    st.caption("Database")
+    st.text(path)
+    st.caption(f"Campaign {data.plain(', '.join(summary.get('campaigns') or [summary.get('campaign_id') or '-']))}; "
+               f"analyzed {data.plain(instant(summary.get('analyzed_at'), incident_tz, millis=False))}")
+    watch_generation()
     zones = [incident_tz] if incident_tz == "UTC" else [incident_tz, "UTC"]
     tz = st.radio("Time zone", zones, key="tz",
                   format_func=lambda z: f"Incident zone ({z})" if z == incident_tz and z != "UTC" else z,
@@ -41,7 +73,7 @@ with st.sidebar:
                        help="User and payee ids are masked by default (keyed pseudonyms, stable per database).")
     st.caption("Identifiers: **revealed**" if reveal else "Identifiers: **masked** (pseudonyms)")
 
-data.set_context(data.Context(path=path, tz=tz, mask=not reveal, summary=summary))
+data.set_context(dataclasses.replace(data.context(), tz=tz, mask=not reveal, summary=summary))
 
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),

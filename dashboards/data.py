@@ -1,33 +1,38 @@
-"""The dashboard's data: one cached read-only connection per database, cached queries, and the
-settings every page shares (which database, which zone, masked or not).
+"""The dashboard's data: which database generation a page reads, the cached queries, and how a
+frame is shown.
 
 Pages call the functions here and never touch SQL; the queries themselves are
-`analyzer.serve.queries` (testable without Streamlit). A DuckDB connection is not safe to use from
-two threads at once and Streamlit runs each session (and every deferred download) in its own
-thread, so each query holds the connection's lock; cached results make that cheap.
+`analyzer.serve.queries` (testable without Streamlit). Each script run reads one generation of the
+database file (analyzer/store.py): the one current when the run started, so a page never mixes
+two analyses, and `analyzer ingest` / `analyze` can write the next generation meanwhile. Every
+query runs on a cursor of its own (DuckDB runs cursors in parallel), so sessions do not wait for
+each other, and nothing mutable is shared between them. Query results are cached per generation.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import re
 import sys
 import tempfile
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from analyzer.serve import queries
+from analyzer import store
 from analyzer.db import Database
-from analyzer.formatting import duration, money
+from analyzer.errors import AnalyzerError
+from analyzer.formatting import duration_expr, money_expr
+from analyzer.serve import queries
 
 DB_ENV = "ANALYZER_DB"
+RETRIES = 3  # a generation replaced between the stat and the open: look again
 
 
 # --- which database --------------------------------------------------------------------------
@@ -40,48 +45,43 @@ def db_path_from_args(argv: list[str] | None = None) -> str | None:
     return str(Path(path).resolve()) if path else None
 
 
-@dataclass
-class _Shared:
-    db: Database
-    lock: threading.Lock
-    healthy: bool = False  # checked once: an open read-only database cannot lose its tables
+@st.cache_resource(show_spinner=False, max_entries=3)
+def _generation_db(path: str, key: str) -> Database:
+    """The generation `key` of `path`, read-only (kept while recent runs may still use it)."""
+    gen = store.generation(path)
+    if gen is None:
+        raise AnalyzerError(f"{path}: the database file is gone")
+    if gen.key != key:
+        raise _Moved
+    return store.open_generation(path, gen)
 
 
-@st.cache_resource(show_spinner=False)
-def _shared(path: str) -> _Shared:
-    return _Shared(queries.open_database(path), threading.Lock())
+class _Moved(AnalyzerError):
+    """The file moved on to another generation (between the stat and the open, or while a page
+    still asked for an older one that is no longer kept)."""
+
+    def __init__(self) -> None:
+        super().__init__("the database changed since this page was drawn; reload the page")
 
 
-def run(path: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call `fn(db, *args, **kwargs)` on the shared read-only connection of `path`."""
-    shared = _shared(path)
-    with shared.lock:
-        return fn(shared.db, *args, **kwargs)
-
-
-def problem(path: str | None) -> queries.Problem | None:
-    """Why the dashboard cannot show this database (None when it can)."""
-    if not path:
-        return queries.open_problem(path)
-    try:
-        shared = _shared(path)
-    except Exception as exc:  # missing, not DuckDB, locked by a writer: a page, not a traceback
-        return queries.open_problem(path, exc)
-    if shared.healthy:
-        return None
-    with shared.lock:
+def open_current(path: str) -> tuple[Database, store.Generation]:
+    """The current generation of `path` and its (cached) connection."""
+    for _ in range(RETRIES):
+        gen = store.generation(path)
+        if gen is None:
+            raise AnalyzerError(f"{path}: no database file")
         try:
-            found = queries.problem(shared.db)
-        except Exception as exc:
-            return queries.open_problem(path, exc)
-    shared.healthy = found is None
-    return found
+            return _generation_db(path, gen.key), gen
+        except _Moved:
+            continue
+    raise AnalyzerError(f"{path}: the database keeps changing; reload in a moment")
 
 
 # --- the settings of the session --------------------------------------------------------------
 @dataclass(frozen=True)
 class Context:
     path: str
+    generation: str  # the key of the generation this run reads
     tz: str
     mask: bool
     summary: dict[str, Any]
@@ -95,145 +95,126 @@ def context() -> Context:
     return st.session_state["_context"]
 
 
+def problem(path: str | None) -> tuple[queries.Problem | None, str | None]:
+    """(why the dashboard cannot show this database, or None; the generation key it read)."""
+    if not path:
+        return queries.open_problem(path), None
+    try:
+        db, gen = open_current(path)
+    except Exception as exc:  # missing, not DuckDB: a page, not a traceback
+        return queries.open_problem(path, exc), None
+    with db.cursor() as cur:
+        try:
+            return queries.problem(cur), gen.key
+        except Exception as exc:
+            return queries.open_problem(path, exc), gen.key
+
+
 # --- cached queries ----------------------------------------------------------------------------
-@st.cache_data(show_spinner=False)
-def summary(path: str) -> dict[str, Any]:
-    return run(path, queries.summary)
+_QUERIES: dict[str, Callable[..., Any]] = {}
 
 
-@st.cache_data(show_spinner=False)
-def bad_change(path: str, change_id: str | None) -> dict[str, Any] | None:
-    return run(path, queries.bad_change, change_id)
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(name: str, path: str, generation: str, args: tuple, kwargs: tuple) -> Any:
+    db = _generation_db(path, generation)
+    with db.cursor() as cur:
+        return _QUERIES[name](cur, *args, **dict(kwargs))
 
 
-@st.cache_data(show_spinner=False)
-def minute_metrics(path: str) -> pl.DataFrame:
-    return run(path, queries.minute_metrics)
+def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(db, *args, **kwargs)` of analyzer.serve.queries as `fn(*args, **kwargs)` on the run's
+    generation, cached per generation and arguments (arguments must be hashable values)."""
+    _QUERIES[fn.__name__] = fn
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        ctx = context()
+        return _cached(fn.__name__, ctx.path, ctx.generation, args, tuple(sorted(kwargs.items())))
+
+    return call
 
 
-@st.cache_data(show_spinner=False)
-def second_metrics(path: str) -> pl.DataFrame:
-    return run(path, queries.second_metrics)
+def uncached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`fn(cursor, *args, **kwargs)` on the run's generation, not cached (downloads)."""
+    ctx = context()
+    db = _generation_db(ctx.path, ctx.generation)
+    with db.cursor() as cur:
+        return fn(cur, *args, **kwargs)
 
 
-@st.cache_data(show_spinner=False)
-def timeline_figure(path: str, tz: str) -> Any:
-    """The Timeline page's figure (analyzer.charts.timeline_figure), built once per zone."""
+summary = cached(queries.summary)
+bad_change = cached(queries.bad_change)
+minute_metrics = cached(queries.minute_metrics)
+second_metrics = cached(queries.second_metrics)
+timeline = cached(queries.timeline)
+range_totals = cached(queries.range_totals)
+range_payments = cached(queries.range_payments)
+affected_users_page = cached(queries.affected_users_page)
+affected_users_totals = cached(queries.affected_users_totals)
+user_payments = cached(queries.user_payments)
+scenes = cached(queries.scenes)
+merchants_page = cached(queries.merchants_page)
+config_changes = cached(queries.config_changes)
+change_impact = cached(queries.change_impact)
+manifest = cached(queries.manifest)
+rejects_by_reason = cached(queries.rejects_by_reason)
+reject_examples = cached(queries.reject_examples)
+disputed = cached(queries.disputed)
+history = cached(queries.history)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _timeline_figure(path: str, generation: str, tz: str) -> Any:
     from analyzer.charts import timeline_figure as build
 
-    return build(minute_metrics(path), second_metrics(path), timeline(path), summary(path), tz)
+    return build(minute_metrics(), second_metrics(), timeline(), summary(), tz)
 
 
-@st.cache_data(show_spinner=False)
-def timeline(path: str, start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
-    return run(path, queries.timeline, start, end)
+def timeline_figure(tz: str) -> Any:
+    """The Timeline page's figure (analyzer.charts.timeline_figure), built once per generation and zone."""
+    ctx = context()
+    return _timeline_figure(ctx.path, ctx.generation, tz)
 
 
-@st.cache_data(show_spinner=False)
-def range_totals(path: str, start: datetime, end: datetime) -> dict[str, Any]:
-    return run(path, queries.range_totals, start, end)
-
-
-@st.cache_data(show_spinner=False)
-def range_payments(path: str, start: datetime, end: datetime, limit: int, offset: int, mask: bool) -> pl.DataFrame:
-    return run(path, queries.range_payments, start, end, limit=limit, offset=offset, mask=mask)
-
-
-def user_filters(search: str | None, scenes: tuple[str, ...], min_excess: str | None, exploit: bool | None,
-                 refunded: bool | None) -> queries.UserFilters:
-    return queries.UserFilters(search=search or None, scenes=tuple(scenes),
-                              min_excess=Decimal(min_excess) if min_excess not in (None, "") else None,
-                              exploit=exploit, refunded=refunded)
-
-
-# Filters travel as plain values (hashable, the cache key); min_excess as decimal text.
-@st.cache_data(show_spinner=False)
-def affected_users_page(path: str, search: str | None, scenes: tuple[str, ...], min_excess: str | None,
-                        exploit: bool | None, refunded: bool | None, sort: str, descending: bool, limit: int,
-                        offset: int, mask: bool) -> pl.DataFrame:
-    return run(path, queries.affected_users_page, user_filters(search, scenes, min_excess, exploit, refunded),
-               sort=sort, descending=descending, limit=limit, offset=offset, mask=mask)
-
-
-@st.cache_data(show_spinner=False)
-def affected_users_totals(path: str, search: str | None, scenes: tuple[str, ...], min_excess: str | None,
-                          exploit: bool | None, refunded: bool | None, mask: bool) -> dict[str, Any]:
-    return run(path, queries.affected_users_totals, user_filters(search, scenes, min_excess, exploit, refunded),
-               mask=mask)
-
-
-@st.cache_data(show_spinner=False)
-def user_payments(path: str, user: str, mask: bool) -> pl.DataFrame:
-    return run(path, queries.user_payments, user, mask=mask)
-
-
-def download(path: str, kind: str, filters: queries.UserFilters, mask: bool, tz: str) -> bytes:
+def download(kind: str, filters: queries.UserFilters, mask: bool, tz: str) -> bytes:
     """The filtered affected users as CSV or Excel bytes (written by the library, then read back)."""
     writer = {"csv": queries.write_affected_users_csv, "xlsx": queries.write_affected_users_xlsx}[kind]
     with tempfile.TemporaryDirectory(prefix="analyzer-download-") as tmp:
         target = Path(tmp) / f"affected_users.{kind}"
-        run(path, writer, target, filters, mask=mask, tz=tz)
+        uncached(writer, target, filters, mask=mask, tz=tz)
         return target.read_bytes()
 
 
-@st.cache_data(show_spinner=False)
-def scenes(path: str) -> pl.DataFrame:
-    return run(path, queries.scenes)
+# --- how text and frames are shown ------------------------------------------------------------
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
-@st.cache_data(show_spinner=False)
-def merchants_page(path: str, search: str | None, limit: int, offset: int, mask: bool) -> pl.DataFrame:
-    return run(path, queries.merchants_page, search, limit=limit, offset=offset, mask=mask)
+def plain(value: object) -> str:
+    """A data value safe inside Streamlit Markdown: every ASCII punctuation character escaped
+    (links, emphasis, HTML, `:color[...]`, `$math$`), line breaks flattened. It reads the same."""
+    return _PUNCTUATION.sub(r"\\\1", str(value)).replace("\r", " ").replace("\n", " ")
 
 
-@st.cache_data(show_spinner=False)
-def config_changes(path: str) -> pl.DataFrame:
-    return run(path, queries.config_changes)
-
-
-@st.cache_data(show_spinner=False)
-def change_impact(path: str) -> pl.DataFrame:
-    return run(path, queries.change_impact)
-
-
-@st.cache_data(show_spinner=False)
-def manifest(path: str) -> pl.DataFrame:
-    return run(path, queries.manifest)
-
-
-@st.cache_data(show_spinner=False)
-def rejects_by_reason(path: str) -> pl.DataFrame:
-    return run(path, queries.rejects_by_reason)
-
-
-@st.cache_data(show_spinner=False)
-def reject_examples(path: str, per_reason: int, mask: bool) -> pl.DataFrame:
-    return run(path, queries.reject_examples, per_reason, mask=mask)
-
-
-@st.cache_data(show_spinner=False)
-def disputed(path: str) -> pl.DataFrame:
-    return run(path, queries.disputed)
-
-
-# --- how a frame is shown ----------------------------------------------------------------------
 # Integer columns that are identifiers or positions, shown without a thousands separator.
-PLAIN_INTEGERS = {"ordinal", "rank", "file_id", "line", "kept_line", "conflicting_line", "version_seq"}
+PLAIN_INTEGERS = {"ordinal", "rank", "file_id", "line", "kept_line", "conflicting_line", "version_seq", "generation",
+                  "pid"}
+
 
 def shown(df: pl.DataFrame, tz: str, *, durations: tuple[str, ...] = (),
           labels: dict[str, str] | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
     """A frame ready for `st.dataframe`, and its column config.
 
-    Money (Decimal) becomes exact text ('4,761,914.07'), never a float; instants become text in
-    `tz` with the offset; lists become 'a, b'; the `durations` columns (seconds) become '4m 59.9s'.
-    Numbers and money are right-aligned.
+    Money (DECIMAL with two decimals) becomes exact text ('4,761,914.07'), never a float; other
+    decimals their exact text; instants text in `tz` with the offset; lists 'a, b'; the
+    `durations` columns (seconds) '4m 59.9s'. Numbers and money are right-aligned. Native
+    polars expressions only (see analyzer.formatting).
     """
     exprs = []
     config: dict[str, Any] = {}
     for name, dtype in df.schema.items():
         col = pl.col(name)
         if isinstance(dtype, pl.Decimal):
-            exprs.append(col.map_elements(money, return_dtype=pl.String, skip_nulls=True))
+            exprs.append(money_expr(name) if dtype.scale == 2 else col.cast(pl.String))
             config[name] = st.column_config.TextColumn(alignment="right")
         elif isinstance(dtype, pl.Datetime):
             if dtype.time_zone is None:
@@ -242,7 +223,7 @@ def shown(df: pl.DataFrame, tz: str, *, durations: tuple[str, ...] = (),
         elif isinstance(dtype, pl.List):
             exprs.append(col.cast(pl.List(pl.String)).list.join(", "))
         elif name in durations:
-            exprs.append(col.map_elements(duration, return_dtype=pl.String, skip_nulls=True))
+            exprs.append(duration_expr(name))
             config[name] = st.column_config.TextColumn(alignment="right")
         else:
             exprs.append(col)
@@ -273,6 +254,6 @@ def _relabel(column_config: Any, label: str) -> Any:
 
 def show_problem(p: queries.Problem) -> None:
     st.title("Incident analyzer")
-    st.error(f"**{p.title}.** {p.message}")
-    st.markdown("Run this, then reload the page:")
+    st.error(f"**{plain(p.title)}.** {plain(p.message)}")
+    st.text("Run this, then reload the page:")
     st.code(p.command, language="sh")

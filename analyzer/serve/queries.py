@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from analyzer import sql
+from analyzer import sql, store
 from analyzer.db import Database
 from analyzer.sql import quote_ident
 from analyzer.errors import AnalyzerError
@@ -44,11 +44,6 @@ class Problem:
     title: str
     message: str
     command: str
-
-
-def open_database(path: str | Path) -> Database:
-    """The database, read-only (raises `InputError` when it is missing or cannot be opened)."""
-    return Database(path, read_only=True)
 
 
 def open_problem(path: str | Path | None, error: Exception | None = None) -> Problem:
@@ -105,6 +100,11 @@ def _page(limit: int, offset: int) -> dict[str, int]:
 def summary(db: Database) -> dict[str, Any]:
     """Exactly the dict behind `analyzer summary --json`."""
     return load_summary(db)
+
+
+def history(db: Database) -> list[dict[str, Any]]:
+    """What made each generation of the database, newest first (analyzer/store.py)."""
+    return store.history(db)
 
 
 def bad_change(db: Database, change_id: str | None) -> dict[str, Any] | None:

@@ -107,7 +107,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         from benchmarks.harness.dashboard import pages
 
         page = pages()[spec["page"]]
-        db = queries.open_database(db_path)
+        db = Database(db_path, read_only=True)
         views = []
         start = time.perf_counter()
         for _ in range(int(spec["views"])):

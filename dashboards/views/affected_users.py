@@ -3,10 +3,12 @@ filtered set, and one user's payments (select a row, or type the id as shown).""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 import streamlit as st
 
+from analyzer.serve import queries
 from analyzer.serve.queries import USER_SORT_COLUMNS, XLSX_MAX_ROWS
 from analyzer.formatting import count, money
 from dashboards import data
@@ -15,6 +17,7 @@ ctx = data.context()
 tz = ctx.tz
 st.title("Affected users")
 
+AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
 EXPLOIT = {"Any": None, "Exploiters only": True, "Not exploiters": False}
 REFUNDED = {"Any": None, "Refunded (fully or partly)": True, "Not refunded": False}
 SORT_LABELS = {"excess_total": "excess", "net_excess_total": "net excess", "affected_txns": "affected payments",
@@ -26,17 +29,18 @@ SORT_LABELS = {"excess_total": "excess", "net_excess_total": "net excess", "affe
 f1, f2, f3, f4, f5 = st.columns([2, 3, 1.3, 1.5, 1.7])
 search = f1.text_input("Search user id", key="users_search", placeholder="part of the id as shown",
                        help="Case-insensitive; masked ids are searched as shown (anon-...).")
-scene_options = data.scenes(ctx.path).get_column("scene").drop_nulls().to_list()
+scene_options = data.scenes().get_column("scene").drop_nulls().to_list()
 scenes = f2.multiselect("Scenes", scene_options, key="users_scenes", help="Users with an affected payment in any of them.")
 min_text = f3.text_input("Minimum excess", key="users_min_excess", placeholder="e.g. 100.00")
 exploit = EXPLOIT[f4.selectbox("Exploit flag", list(EXPLOIT), key="users_exploit")]
 refunded = REFUNDED[f5.selectbox("Refunds", list(REFUNDED), key="users_refunded")]
-min_excess: str | None = None
+min_excess: Decimal | None = None
 if min_text.strip():
-    try:
-        min_excess = str(Decimal(min_text.strip().replace(",", "")))
-    except InvalidOperation:
-        st.warning(f"Minimum excess: {min_text!r} is not a number; ignored.")
+    amount = min_text.strip().replace(",", "")
+    if AMOUNT.fullmatch(amount):
+        min_excess = Decimal(amount)
+    else:  # never Decimal() of arbitrary text: 'sNaN' or 'Infinity' would parse, then break the query
+        st.warning(f"Minimum excess: {data.plain(min_text)} is not an amount like 100.00; ignored.")
 
 s1, s2, s3, _ = st.columns([2, 1.3, 1.3, 4])
 sort = s1.selectbox("Sort by", USER_SORT_COLUMNS, key="users_sort", format_func=SORT_LABELS.get)
@@ -50,10 +54,12 @@ if st.session_state.get("_users_signature") != signature:  # new filters: a fres
     st.session_state["_users_pager"] = st.session_state.get("_users_pager", 0) + 1
 page_key = f"users_page_{st.session_state['_users_pager']}"
 
-totals = data.affected_users_totals(ctx.path, *filters, ctx.mask)
+chosen = queries.UserFilters(*filters)
+totals = data.affected_users_totals(chosen, mask=ctx.mask)
 pages = max(1, -(-int(totals["users"]) // page_size))
 page = min(int(st.session_state.get(page_key, 1)), pages)
-rows = data.affected_users_page(ctx.path, *filters, sort, descending, page_size, (page - 1) * page_size, ctx.mask)
+rows = data.affected_users_page(chosen, sort=sort, descending=descending, limit=page_size,
+                                offset=(page - 1) * page_size, mask=ctx.mask)
 
 st.caption(f"**{count(totals['users'])}** users match, with {count(totals['affected_txns'])} affected payments, "
            f"excess {money(totals['excess_total'])} (net {money(totals['net_excess_total'])}). Page {page} of {pages}, "
@@ -64,13 +70,12 @@ if pages > 1:
     st.pagination(pages, key=page_key, max_visible_pages=9)
 
 # downloads -----------------------------------------------------------------------------------
-chosen = data.user_filters(*filters)
 d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button("Download CSV", lambda: data.download(ctx.path, "csv", chosen, ctx.mask, tz),
+d1.download_button("Download CSV", lambda: data.download("csv", chosen, ctx.mask, tz),
                    file_name="affected_users.csv", mime="text/csv", on_click="ignore", key="download_csv",
                    icon=":material/download:")
 too_many = int(totals["users"]) > XLSX_MAX_ROWS
-d2.download_button("Download Excel", lambda: data.download(ctx.path, "xlsx", chosen, ctx.mask, tz),
+d2.download_button("Download Excel", lambda: data.download("xlsx", chosen, ctx.mask, tz),
                    file_name="affected_users.xlsx", on_click="ignore", key="download_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    icon=":material/table_view:", disabled=too_many,
@@ -92,9 +97,9 @@ st.subheader("One user's payments")
 user = st.text_input("User id (as shown)", key="drill_user", placeholder="select a row above, or type an id",
                      help="With masked ids, use the pseudonym (anon-...).").strip()
 if user:
-    payments = data.user_payments(ctx.path, user, ctx.mask)
+    payments = data.user_payments(user, mask=ctx.mask)
     if payments.is_empty():
-        st.info(f"No affected user {user!r}" + (" (ids are masked: use the pseudonym, or reveal identifiers)."
+        st.info(f"No affected user {data.plain(user)}" + (" (ids are masked: use the pseudonym, or reveal identifiers)."
                                                  if ctx.mask else "."))
     else:
         affected = payments.filter(payments.get_column("affected"))

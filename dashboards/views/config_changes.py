@@ -17,7 +17,7 @@ tz = ctx.tz
 FIELDS = ("discount_type", "discount_value", "max_discount", "min_amount", "scenes", "enabled")
 
 st.title("Config changes")
-changes = data.config_changes(ctx.path)
+changes = data.config_changes()
 role = {s.get("bad_change_id"): "bad change", s.get("fix_change_id"): "fix change"}
 listing = changes.select(
     "ts", "change_id", pl.col("change_id").replace_strict(role, default=None, return_dtype=pl.String).alias("role"),
@@ -31,9 +31,10 @@ default = ids.index(s["bad_change_id"]) if s.get("bad_change_id") in ids else 0
 chosen = st.selectbox("Change", ids, index=default, key="change_pick",
                       format_func=lambda c: f"{c} ({role[c]})" if c in role else c)
 row = changes.row(ids.index(chosen), named=True)
-st.markdown(f"**{row['change_id']}**: {row['action']} of {row['campaign_id']} by **{row['actor'] or '?'}**, "
-            f"approver **{row['approver'] or 'none'}**, ticket {row['ticket'] or '-'}, live from "
-            f"{instant(row['ts'], tz)}. Version {row['prev_version'] or '(none)'} → {row['version']}.")
+P = data.plain
+st.markdown(f"**{P(row['change_id'])}**: {P(row['action'])} of {P(row['campaign_id'])} by **{P(row['actor'] or '?')}**, "
+            f"approver **{P(row['approver'] or 'none')}**, ticket {P(row['ticket'] or '-')}, live from "
+            f"{P(instant(row['ts'], tz))}. Version {P(row['prev_version'] or '(none)')} → {P(row['version'])}.")
 
 
 def text(value: object) -> str:
@@ -55,14 +56,14 @@ data.table(diff, tz, key="diff_table")
 b, a = st.columns(2)
 for col, label, raw in ((b, f"Config before ({row['prev_version'] or 'none'})", row["before_config"]),
                         (a, f"Config after ({row['version']})", row["config"])):
-    col.markdown(f"**{label}**")
+    col.markdown(f"**{data.plain(label)}**")
     col.code(json.dumps(json.loads(raw), indent=2, ensure_ascii=False) if raw else "(no config before)",
              language="json")
 if row["rank"] is not None:
-    st.caption(f"Impact rank {row['rank']}: excess introduced {money(row['excess_introduced'])}. {row['evidence']}")
+    st.caption(f"Impact rank {row['rank']}: excess introduced {money(row['excess_introduced'])}. {P(row['evidence'])}")
 
 st.subheader("Which change introduced the excess (change_impact)")
-impact = data.change_impact(ctx.path)
+impact = data.change_impact()
 data.table(impact.select(
     "rank", "change_id", "campaign_id", "ts", "actor", "approver", "excess_introduced", "payments_over",
     "payments_under", "reverted_by_change_id", "reverted_after", "score", "evidence"), tz, key="impact_table",

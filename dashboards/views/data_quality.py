@@ -21,7 +21,7 @@ k[2].metric("Duplicates collapsed", count(s.get("rows_duplicate")), help="Exact 
 k[3].metric("Rejected", count(s.get("rows_rejected")), help="Quarantined in the table `rejects`.")
 
 st.subheader("Files (load_manifest)")
-manifest = data.manifest(ctx.path)
+manifest = data.manifest()
 data.table(manifest, tz, key="manifest_table")
 bad = manifest.filter(~pl.col("reconciles"))
 if bad.height:
@@ -30,7 +30,7 @@ else:
     st.caption("Every file reconciles: read = loaded + duplicate + rejected.")
 
 st.subheader("Rejected rows by reason")
-reasons = data.rejects_by_reason(ctx.path)
+reasons = data.rejects_by_reason()
 if reasons.is_empty():
     st.success("No row was rejected.")
 else:
@@ -43,14 +43,14 @@ else:
     data.table(reasons, tz, key="reasons_table", where=c2)
 
     st.subheader("Examples (up to 3 per reason)")
-    examples = data.reject_examples(ctx.path, 3, ctx.mask)
+    examples = data.reject_examples(3, mask=ctx.mask)
     if ctx.mask:
         examples = examples.drop("raw")
     data.table(examples, tz, key="examples_table")
     if ctx.mask:
         st.caption("The raw rows are hidden while identifiers are masked (they hold user and payee ids).")
 
-disputed = data.disputed(ctx.path)
+disputed = data.disputed()
 if not disputed.is_empty():
     st.subheader("Disputed records (two files disagree)")
     data.table(disputed, tz, key="disputed_table")

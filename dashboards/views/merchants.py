@@ -15,7 +15,7 @@ TOP = 15
 
 st.title("Merchants and scenes")
 
-scenes = data.scenes(ctx.path)
+scenes = data.scenes()
 st.subheader("By scene")
 c1, c2 = st.columns(2)
 c1.plotly_chart(breakdown_figure(scenes, "scene", "excess_total", "Excess by scene"), theme=None, key="scene_excess")
@@ -24,7 +24,7 @@ c2.plotly_chart(breakdown_figure(scenes, "scene", "affected_users", "Affected us
 data.table(scenes, tz, key="scenes_table")
 
 st.subheader("By merchant (payee)")
-top = data.merchants_page(ctx.path, None, TOP, 0, ctx.mask)
+top = data.merchants_page(None, limit=TOP, offset=0, mask=ctx.mask)
 st.plotly_chart(breakdown_figure(top, "merchant_id", "excess_total", f"Top {TOP} merchants by excess"), theme=None,
                 key="merchant_excess")
 
@@ -34,7 +34,7 @@ if st.session_state.get("_merchants_signature") != (search, ctx.mask):  # a fres
     st.session_state["_merchants_pager"] = st.session_state.get("_merchants_pager", 0) + 1
 page_key = f"merchants_page_{st.session_state['_merchants_pager']}"
 page = int(st.session_state.get(page_key, 1))
-rows = data.merchants_page(ctx.path, search or None, PAGE_SIZE, (page - 1) * PAGE_SIZE, ctx.mask)
+rows = data.merchants_page(search or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, mask=ctx.mask)
 matching = int(rows.get_column("matching")[0]) if rows.height else 0
 pages = max(1, -(-matching // PAGE_SIZE))
 st.caption(f"{count(matching)} affected merchants" + (" match" if search else "") + f"; page {page} of {pages}, "

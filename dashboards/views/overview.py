@@ -11,25 +11,26 @@ ctx = data.context()
 s = ctx.summary
 tz = ctx.tz
 
-st.title(f"Incident overview: {s.get('campaign_id') or 'no campaign'}")
+P = data.plain
+st.title(f"Incident overview: {P(s.get('campaign_id') or 'no campaign')}")
 
 
 def sentence() -> str:
     if not s.get("affected_txns"):
         return "No payment got a discount different from its intended config: nothing is affected."
-    who = s.get("bad_change_actor") or "an unknown actor"
+    who = P(s.get("bad_change_actor") or "an unknown actor")
     text = (f"On {instant(s.get('config_window_start') or s.get('first_affected_at'), tz, millis=False)}, "
-            f"**{who}** changed **{s.get('campaign_id')}** ({s.get('bad_change_id') or 'change not identified'}). "
+            f"**{who}** changed **{P(s.get('campaign_id'))}** ({P(s.get('bad_change_id') or 'change not identified')}). "
             f"Over **{duration(s.get('exposure_s'))}**, **{count(s.get('affected_txns'))}** payments of "
             f"**{count(s.get('affected_users'))}** users at **{count(s.get('affected_merchants'))}** merchants got "
             f"a wrong discount: **{money(s.get('excess_total'))}** in excess, "
             f"**{money(s.get('net_excess_total'))}** net of refunds.")
     if s.get("fix_change_id"):
-        text += (f" {s.get('fix_change_actor') or 'Someone'} rolled it back with {s['fix_change_id']} "
+        text += (f" {P(s.get('fix_change_actor') or 'Someone')} rolled it back with {P(s['fix_change_id'])} "
                  f"{duration(s.get('config_window_s'))} after the change; the last affected payment came "
                  f"{duration(s.get('propagation_lag_end_s'))} after the fix.")
     if s.get("first_alert_at"):
-        text += (f" The first alert (\u201c{s.get('first_alert_title')}\u201d) fired "
+        text += (f" The first alert (\u201c{P(s.get('first_alert_title'))}\u201d) fired "
                  f"{duration(s.get('time_to_detect_s'))} after the first affected payment.")
     return text
 
@@ -57,21 +58,21 @@ for row in FIGURES:
         col.metric(label, value, help=help_text)
 
 st.subheader("The bad change")
-bad = data.bad_change(ctx.path, s.get("bad_change_id"))
+bad = data.bad_change(s.get("bad_change_id"))
 if bad is None:
     st.info("No bad change was identified.")
 else:
-    changes = "; ".join(f"`{f}` {b} → {a}" for f, b, a in zip(bad["fields"], bad["befores"], bad["afters"]))
+    changes = "; ".join(f"{P(f)}: {P(b)} → {P(a)}" for f, b, a in zip(bad["fields"], bad["befores"], bad["afters"]))
     st.markdown(
-        f"**{bad['actor'] or '?'}** changed **{', '.join(bad['fields']) or 'nothing'}** of {bad['campaign_id']} "
-        f"at {instant(bad['ts'], tz)} ({bad['change_id']}, {bad['prev_version'] or '-'} → {bad['version']}, "
-        f"approver: {bad['approver'] or '**none**'}, ticket {bad['ticket'] or '-'}): {changes}.")
+        f"**{P(bad['actor'] or '?')}** changed **{P(', '.join(bad['fields']) or 'nothing')}** of {P(bad['campaign_id'])} "
+        f"at {P(instant(bad['ts'], tz))} ({P(bad['change_id'])}, {P(bad['prev_version'] or '-')} → {P(bad['version'])}, "
+        f"approver: {P(bad['approver']) if bad['approver'] else '**none**'}, ticket {P(bad['ticket'] or '-')}): {changes}.")
     reason = s.get("bad_change_reason") or ("inferred" if s.get("bad_change_inferred") else "named by the analyst")
-    st.caption(f"Why this change: {reason}")
+    st.caption(f"Why this change: {P(reason)}")
 if s.get("fix_change_id"):
     note = s.get("fix_change_note") or ("inferred" if s.get("fix_change_inferred") else "named by the analyst")
-    st.caption(f"Fix change {s['fix_change_id']} by {s.get('fix_change_actor') or '?'} at "
-               f"{instant(s.get('config_window_end'), tz)} ({note}).")
+    st.caption(f"Fix change {P(s['fix_change_id'])} by {P(s.get('fix_change_actor') or '?')} at "
+               f"{P(instant(s.get('config_window_end'), tz))} ({P(note)}).")
 
 st.caption(f"Rows read {count(s.get('rows_read'))} = loaded {count(s.get('rows_loaded'))} + duplicate "
            f"{count(s.get('rows_duplicate'))} + rejected {count(s.get('rows_rejected'))}. "

@@ -44,7 +44,7 @@ def _on_select() -> None:
 
 
 st.title("Timeline")
-st.plotly_chart(data.timeline_figure(ctx.path, tz), key=CHART, on_select=_on_select, selection_mode="box", theme=None,
+st.plotly_chart(data.timeline_figure(tz), key=CHART, on_select=_on_select, selection_mode="box", theme=None,
                 config={"displaylogo": False, "scrollZoom": False})
 st.caption("Drag across the chart to select a time range: the tables below follow it. Hover a marker for the "
            "diff or the event text. Shaded: the config window (bad change to fix change) and, lighter, the data "
@@ -85,7 +85,7 @@ data.table(durations, tz, where=m2, column_config={"length": st.column_config.Te
 
 # the ordered timeline ------------------------------------------------------------------------
 st.subheader("What happened, in order" + (" (selected range)" if selected else ""))
-rows = data.timeline(ctx.path, *(selected or (None, None)))
+rows = data.timeline(*(selected or (None, None)))
 st.caption(f"{count(rows.height)} rows" + ("" if selected else "; select a range on the chart to narrow them down"))
 data.table(
     rows.select("ordinal", "ts", "since_first_affected_s", "since_previous_s", "source", "kind", "title", "detail",
@@ -96,7 +96,7 @@ data.table(
 # affected payments in the range ---------------------------------------------------------------
 if start is not None and end is not None:
     st.subheader("Affected payments " + ("in the selected range" if selected else "(the data window)"))
-    totals = data.range_totals(ctx.path, start, end)
+    totals = data.range_totals(start, end)
     k = st.columns(4, border=True)
     k[0].metric("Affected payments", count(totals["affected_txns"]))
     k[1].metric("Users", count(totals["affected_users"]))
@@ -105,7 +105,7 @@ if start is not None and end is not None:
     pages = max(1, -(-int(totals["affected_txns"]) // PAGE_SIZE))
     page_key = f"range_page_{start.isoformat()}_{end.isoformat()}"
     page = min(int(st.session_state.get(page_key, 1)), pages)
-    payments = data.range_payments(ctx.path, start, end, PAGE_SIZE, (page - 1) * PAGE_SIZE, ctx.mask)
+    payments = data.range_payments(start, end, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, mask=ctx.mask)
     data.table(payments, tz, labels={"ts": "time"}, key="range_table")
     if pages > 1:
         st.pagination(pages, key=page_key)
