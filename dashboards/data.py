@@ -134,9 +134,9 @@ def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def uncached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`fn(cursor, *args, **kwargs)` on the run's generation, not cached (downloads)."""
-    ctx = context()
+def uncached(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`fn(cursor, *args, **kwargs)` on the generation of `ctx`, not cached. Takes the context
+    explicitly: a deferred download runs later, outside the script run and its session state."""
     db = _generation_db(ctx.path, ctx.generation)
     with db.cursor() as cur:
         return fn(cur, *args, **kwargs)
@@ -176,12 +176,12 @@ def timeline_figure(tz: str) -> Any:
     return _timeline_figure(ctx.path, ctx.generation, tz)
 
 
-def download(kind: str, filters: queries.UserFilters, mask: bool, tz: str) -> bytes:
+def download(ctx: Context, kind: str, filters: queries.UserFilters, mask: bool, tz: str) -> bytes:
     """The filtered affected users as CSV or Excel bytes (written by the library, then read back)."""
     writer = {"csv": queries.write_affected_users_csv, "xlsx": queries.write_affected_users_xlsx}[kind]
     with tempfile.TemporaryDirectory(prefix="analyzer-download-") as tmp:
         target = Path(tmp) / f"affected_users.{kind}"
-        uncached(writer, target, filters, mask=mask, tz=tz)
+        uncached(ctx, writer, target, filters, mask=mask, tz=tz)
         return target.read_bytes()
 
 

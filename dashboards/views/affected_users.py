@@ -71,11 +71,11 @@ if pages > 1:
 
 # downloads -----------------------------------------------------------------------------------
 d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button("Download CSV", lambda: data.download("csv", chosen, ctx.mask, tz),
+d1.download_button("Download CSV", lambda: data.download(ctx, "csv", chosen, ctx.mask, tz),
                    file_name="affected_users.csv", mime="text/csv", on_click="ignore", key="download_csv",
                    icon=":material/download:")
 too_many = int(totals["users"]) > XLSX_MAX_ROWS
-d2.download_button("Download Excel", lambda: data.download("xlsx", chosen, ctx.mask, tz),
+d2.download_button("Download Excel", lambda: data.download(ctx, "xlsx", chosen, ctx.mask, tz),
                    file_name="affected_users.xlsx", on_click="ignore", key="download_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    icon=":material/table_view:", disabled=too_many,
