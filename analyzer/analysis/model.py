@@ -1,7 +1,7 @@
 """The discount model of DESIGN.md, in Python.
 
 `apply()` is the reference for what a campaign config gives a payment. The SQL
-pipeline implements the same rule (analyzer/sql/pricing_*.sql); the sample
+pipeline implements the same rule (the apply_discount macro, analyzer/sql/analysis/macros.sql); the sample
 generator and the property tests use this one, so the two are checked against
 each other.
 """

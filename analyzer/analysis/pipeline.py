@@ -17,6 +17,7 @@ from analyzer.db import Database
 from analyzer.errors import DataError
 from analyzer.analysis.impact import BadPeriod, bad_period
 
+# Every table analyze builds: what the dashboard and the report need before they can show an incident.
 DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions", "unexplained_payments",
                   "affected_users", "affected_merchants", "affected_scenes", "minute_metrics",
                   "second_metrics", "timeline", "incident_summary")
@@ -51,7 +52,8 @@ def incident_zone(db: Database, requested: str | None) -> str:
     """The zone to show instants in: --tz, else the zone the naive inputs were read in, else UTC."""
     if requested:
         return requested
-    return db.scalar("SELECT tz FROM load_manifest WHERE tz IS NOT NULL GROUP BY tz ORDER BY count(*) DESC, tz LIMIT 1") or "UTC"
+    rows = db.dicts_file("analysis/incident_zone")
+    return rows[0]["tz"] if rows else "UTC"
 
 
 def analyze(db: Database, params: AnalysisParams = AnalysisParams()) -> AnalysisResult:

@@ -13,14 +13,11 @@ from typing import Any
 from analyzer.db import Database
 from analyzer.errors import DataError
 
-ACCOUNTING_KEYS = ("rows_read", "rows_loaded", "rows_duplicate", "rows_rejected")
 
 
 def row_accounting(db: Database, kind: str = "transactions") -> dict[str, int]:
     db.require_tables("load_manifest", hint="run `analyzer ingest` first")
-    row = db.one(f"""SELECT {', '.join(f'coalesce(sum({k}), 0)::BIGINT' for k in ACCOUNTING_KEYS)}
-                     FROM load_manifest WHERE kind = ?""", [kind])
-    return dict(zip(ACCOUNTING_KEYS, (int(v) for v in row)))
+    return {k: int(v) for k, v in db.dicts_file("analysis/row_accounting", {"kind": kind})[0].items()}
 
 
 def to_json_value(value: Any) -> Any:

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from analyzer.analysis.pipeline import DERIVED_TABLES
 from analyzer.db import Database
 from analyzer.errors import DataError
 
 ALL_FORMATS = ("csv", "parquet", "xlsx", "html", "md", "timeline")
-REQUIRED_TABLES = ("incident_summary", "affected_transactions", "affected_users", "affected_merchants",
-                   "affected_scenes", "change_impact", "config_versions", "timeline", "minute_metrics",
-                   "second_metrics", "priced_transactions", "unexplained_payments", "load_manifest", "rejects")
+REQUIRED_TABLES = (*DERIVED_TABLES, "load_manifest", "rejects")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ TOP_USERS = 10
 TOP_EXPLOITERS = 20
 TOP_MERCHANTS = 10
 MAX_TIMELINE_ROWS = 300
+CONFIG_FIELDS = ("discount_type", "discount_value", "max_discount", "min_amount", "scenes", "enabled")
 
 
 @dataclass(frozen=True)
@@ -147,19 +148,17 @@ def describe_config(row: dict[str, Any] | None) -> str:
 def _change(db: Database, change_id: str | None, tz: str) -> Change | None:
     if change_id is None:
         return None
-    rows = db.dicts("""SELECT v.*, i.evidence FROM config_versions v LEFT JOIN change_impact i USING (change_id)
-                       WHERE v.change_id = ?""", [change_id])
+    rows = db.dicts_file("report/change", {"change_id": change_id})
     if not rows:
         return None
     v = rows[0]
-    prev = db.dicts("SELECT * FROM config_versions WHERE campaign_id = ? AND version_seq = ?",
-                    [v["campaign_id"], v["version_seq"] - 1])
+    prev = {field: v[f"prev_{field}"] for field in CONFIG_FIELDS} if v["prev_change_id"] else None
     diff = Table.of([("field", False), ("before", False), ("after", False)],
                     [[d["field"], d["before"] or "null", d["after"] or "null"] for d in v["diff"] or []])
     return Change(change_id=change_id, campaign_id=v["campaign_id"], action=v["action"] or "-", version=v["version"],
                   prev_version=v["prev_version"], at=instant(v["valid_from"], tz), actor=v["actor"] or "unknown",
                   approver=v["approver"] or "none", ticket=v["ticket"] or "none",
-                  before=describe_config(prev[0] if prev else None), after=describe_config(v),
+                  before=describe_config(prev), after=describe_config(v),
                   diff=diff, evidence=v["evidence"] or "")
 
 

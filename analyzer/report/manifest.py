@@ -30,9 +30,7 @@ ANALYSIS_KEYS = ("campaign_id", "campaigns", "bad_change_id", "bad_change_inferr
 
 def inputs(db: Database) -> list[dict]:
     """The ingested files, in ingest order, as JSON-ready dicts."""
-    rows = db.dicts("""SELECT path, kind, format, sha256, size_bytes, tz, rows_read, rows_loaded, rows_duplicate,
-                              rows_rejected, ingested_at
-                       FROM load_manifest ORDER BY file_id""")
+    rows = db.dicts_file("report/inputs")
     return [{k: to_json_value(v) for k, v in r.items()} for r in rows]
 
 

@@ -21,13 +21,11 @@ from analyzer import sql, store
 from analyzer.db import Database
 from analyzer.sql import quote_ident
 from analyzer.errors import AnalyzerError
+from analyzer.analysis.pipeline import DERIVED_TABLES
 from analyzer.analysis.summary import load_summary
 
 # Tables the dashboard reads; missing ones mean `analyzer analyze` has not run (to the end).
 RAW_TABLES = ("transactions", "load_manifest")
-DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions",
-                  "affected_users", "affected_merchants", "affected_scenes", "minute_metrics",
-                  "second_metrics", "timeline", "incident_summary")
 
 # Columns the Affected users table may be sorted by (anything else is refused).
 USER_SORT_COLUMNS = ("excess_total", "net_excess_total", "affected_txns", "amount_total", "discount_total",

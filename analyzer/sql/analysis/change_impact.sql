@@ -8,11 +8,8 @@
 -- Grain: one row per config change.
 CREATE OR REPLACE TABLE change_impact AS
 WITH pairs AS (
-    SELECT v.*, p.discount_type AS p_type, p.discount_value AS p_value, p.max_discount AS p_cap,
-           p.min_amount AS p_min, p.scenes AS p_scenes, p.enabled AS p_enabled
-    FROM config_versions v
-    LEFT JOIN config_versions p ON p.campaign_id = v.campaign_id AND p.version_seq = v.version_seq - 1
-    WHERE len($campaigns) = 0 OR list_contains($campaigns, v.campaign_id)
+    SELECT * FROM config_versions
+    WHERE len($campaigns) = 0 OR list_contains($campaigns, campaign_id)
 ), per_change AS (
     SELECT change_id,
            CAST(sum(payments) AS BIGINT) AS payments_live,
@@ -29,10 +26,7 @@ WITH pairs AS (
            min(r.valid_from) - v.valid_from AS reverted_after
     FROM pairs v
     JOIN config_versions r ON r.campaign_id = v.campaign_id AND r.version_seq > v.version_seq
-    WHERE v.prev_change_id IS NOT NULL
-      AND r.discount_type IS NOT DISTINCT FROM v.p_type AND r.discount_value IS NOT DISTINCT FROM v.p_value
-      AND r.max_discount IS NOT DISTINCT FROM v.p_cap AND r.min_amount IS NOT DISTINCT FROM v.p_min
-      AND list_sort(r.scenes) IS NOT DISTINCT FROM list_sort(v.p_scenes) AND r.enabled IS NOT DISTINCT FROM v.p_enabled
+    WHERE v.prev_change_id IS NOT NULL AND r.config_key = v.prev_config_key
     GROUP BY v.change_id, v.valid_from
 ), scored AS (
     SELECT v.campaign_id, v.change_id, v.version, v.prev_version, v.valid_from AS ts, v.actor, v.approver, v.ticket, v.action,

@@ -1,6 +1,9 @@
 -- config_versions: every version of every campaign's config, with its validity interval
 -- [valid_from, valid_to) built with LEAD() (valid_to NULL = still live; valid_until is the
--- same with +infinity, for interval joins) and a field-by-field diff against the previous one.
+-- same with +infinity, for interval joins), the version before it (prev_*: the one place that
+-- pairs a version with its predecessor) and a field-by-field diff against it.
+-- config_key is the discount model's fields as one comparable value (scenes sorted): two
+-- versions with the same key give every payment the same discount.
 -- Grain: one row per config change (change_id).
 -- A discount value as people write it: two decimals ("0.50", "20.00"), more only when needed.
 CREATE OR REPLACE TEMP MACRO value_text(x) AS
@@ -14,6 +17,7 @@ WITH ordered AS (
         lead(ts) OVER w AS valid_to,
         lag(change_id) OVER w AS prev_change_id,
         lag(version) OVER w AS prev_version,
+        lag(config) OVER w AS prev_config,
         lag(discount_type) OVER w AS prev_discount_type,
         lag(discount_value) OVER w AS prev_discount_value,
         lag(max_discount) OVER w AS prev_max_discount,
@@ -28,7 +32,13 @@ SELECT
     coalesce(valid_to, TIMESTAMPTZ 'infinity') AS valid_until,
     actor, approver, ticket, action, config,
     discount_type, discount_value, max_discount, min_amount, scenes, enabled,
-    prev_change_id, prev_version,
+    prev_change_id, prev_version, prev_config,
+    prev_discount_type, prev_discount_value, prev_max_discount, prev_min_amount, prev_scenes, prev_enabled,
+    {'discount_type': discount_type, 'discount_value': discount_value, 'max_discount': max_discount,
+     'min_amount': min_amount, 'scenes': list_sort(scenes), 'enabled': enabled} AS config_key,
+    CASE WHEN prev_change_id IS NOT NULL THEN
+        {'discount_type': prev_discount_type, 'discount_value': prev_discount_value, 'max_discount': prev_max_discount,
+         'min_amount': prev_min_amount, 'scenes': list_sort(prev_scenes), 'enabled': prev_enabled} END AS prev_config_key,
     list_filter([
         {'field': 'discount_type', 'before': prev_discount_type, 'after': discount_type},
         {'field': 'discount_value', 'before': value_text(prev_discount_value), 'after': value_text(discount_value)},

@@ -5,17 +5,15 @@
 -- A partial fix that is still wrong has payments_over > 0 and does not end the bad period.
 -- Parameters: $campaign_id, $bad_seq (version_seq of the bad change).
 -- Grain: one row per later change, in order.
-WITH pre AS (
-    SELECT * FROM config_versions WHERE campaign_id = $campaign_id AND version_seq = $bad_seq - 1
-), bad AS (
+WITH bad AS (
     SELECT * FROM config_versions WHERE campaign_id = $campaign_id AND version_seq = $bad_seq
 ), later AS (
     SELECT * FROM config_versions WHERE campaign_id = $campaign_id AND version_seq > $bad_seq
 ), pays AS (
     SELECT t.amount, t.scene,
-           apply_discount(pre.discount_type, pre.discount_value, pre.max_discount, pre.min_amount, pre.scenes, pre.enabled, t.amount, t.scene) AS by_pre
+           apply_discount(bad.prev_discount_type, bad.prev_discount_value, bad.prev_max_discount, bad.prev_min_amount,
+                          bad.prev_scenes, bad.prev_enabled, t.amount, t.scene) AS by_pre
     FROM transactions t, bad
-    LEFT JOIN pre ON true
     WHERE t.type = 'payment' AND t.campaign_id = $campaign_id AND t.ts >= bad.valid_from
 )
 SELECT l.change_id, l.version_seq, l.valid_from,

@@ -4,18 +4,11 @@
 -- when the first later change is one, the fix is known without reading a single payment.
 -- Parameters: $campaign_id, $bad_seq (version_seq of the bad change).
 -- Grain: one row per later change, in order.
-WITH pre AS (
-    SELECT * FROM config_versions WHERE campaign_id = $campaign_id AND version_seq = $bad_seq - 1
+WITH bad AS (
+    SELECT prev_config_key FROM config_versions WHERE campaign_id = $campaign_id AND version_seq = $bad_seq
 )
-SELECT l.change_id, l.version_seq,
-       pre.change_id IS NOT NULL
-       AND l.discount_type IS NOT DISTINCT FROM pre.discount_type
-       AND l.discount_value IS NOT DISTINCT FROM pre.discount_value
-       AND l.max_discount IS NOT DISTINCT FROM pre.max_discount
-       AND l.min_amount IS NOT DISTINCT FROM pre.min_amount
-       AND list_sort(l.scenes) IS NOT DISTINCT FROM list_sort(pre.scenes)
-       AND l.enabled IS NOT DISTINCT FROM pre.enabled AS restores
+SELECT l.change_id, l.version_seq, coalesce(l.config_key = bad.prev_config_key, false) AS restores
 FROM config_versions l
-LEFT JOIN pre ON true
+LEFT JOIN bad ON true
 WHERE l.campaign_id = $campaign_id AND l.version_seq > $bad_seq
 ORDER BY l.version_seq

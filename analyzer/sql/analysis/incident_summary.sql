@@ -33,10 +33,7 @@ users AS (
            CAST(coalesce(sum(excess_total) FILTER (exploit_flag), 0) AS DECIMAL(18,2)) AS exploiters_excess_total
     FROM affected_users
 ),
-peak AS (
-    SELECT minute AS peak_minute, excess AS peak_minute_excess FROM minute_metrics
-    WHERE affected_txns > 0 ORDER BY excess DESC, minute LIMIT 1
-),
+peak AS (SELECT minute AS peak_minute, excess AS peak_minute_excess FROM peak_minute),
 alert AS (
     SELECT min(e.ts) AS first_alert_at, arg_min(e.title, e.ts) AS first_alert_title
     FROM events e, bad WHERE e.kind = 'alert' AND e.ts >= bad.valid_from

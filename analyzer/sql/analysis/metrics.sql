@@ -6,7 +6,8 @@
 -- second_metrics: the same per second and campaign, for the analysed campaigns, from
 --   $window_from to $window_to (the incident with a margin): fine enough to see the lag second by second.
 -- Rates are ratios, not money: DOUBLE is fine there; money stays DECIMAL(18,2).
--- Parameters: $campaigns VARCHAR[], $window_from, $window_to.
+-- peak_minute: the minute with the most excess (the timeline's milestone and the summary's figure).
+-- Parameters: $window_from, $window_to.
 
 CREATE OR REPLACE TABLE minute_metrics AS
 WITH pay AS (
@@ -45,3 +46,7 @@ SELECT second, campaign_id, payments, amount, discount,
        affected_txns, excess, priced_by_bad_version
 FROM pay
 ORDER BY second, campaign_id;
+
+CREATE OR REPLACE TEMP VIEW peak_minute AS
+SELECT minute, campaign_id, excess, affected_txns FROM minute_metrics
+WHERE affected_txns > 0 ORDER BY excess DESC, minute LIMIT 1;

@@ -11,13 +11,8 @@
 -- Grain: one row per minute, campaign ('' = none) and live change (NULL = none or not wanted).
 CREATE OR REPLACE TEMP TABLE payment_groups AS
 WITH pairs AS (
-    SELECT v.campaign_id, v.change_id, v.version, v.valid_from, v.valid_until,
-           v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled,
-           p.discount_type AS p_type, p.discount_value AS p_value, p.max_discount AS p_cap,
-           p.min_amount AS p_min, p.scenes AS p_scenes, p.enabled AS p_enabled
-    FROM config_versions v
-    LEFT JOIN config_versions p ON p.campaign_id = v.campaign_id AND p.version_seq = v.version_seq - 1
-    WHERE len($campaigns) = 0 OR list_contains($campaigns, v.campaign_id)
+    SELECT * FROM config_versions
+    WHERE len($campaigns) = 0 OR list_contains($campaigns, campaign_id)
 ), priced AS (
     SELECT epoch_ms(t.ts) // 60000 AS minute_key, coalesce(t.campaign_id, '') AS campaign_id, v.change_id,
            t.amount, t.discount,
@@ -26,7 +21,7 @@ WITH pairs AS (
                         t.discount = apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, t.amount, t.scene))
            END AS explained,
            CASE WHEN v.change_id IS NOT NULL THEN
-               apply_discount(v.p_type, v.p_value, v.p_cap, v.p_min, v.p_scenes, v.p_enabled, t.amount, t.scene)
+               apply_discount(v.prev_discount_type, v.prev_discount_value, v.prev_max_discount, v.prev_min_amount, v.prev_scenes, v.prev_enabled, t.amount, t.scene)
            END AS by_prev
     FROM transactions t
     LEFT JOIN pairs v ON t.campaign_id = v.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until

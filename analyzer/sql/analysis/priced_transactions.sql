@@ -21,9 +21,10 @@ WITH v AS (
     SELECT * FROM config_versions WHERE list_contains($campaigns, campaign_id)
 ), pre AS (
     -- the config from just before the bad change: what every payment of the bad period is intended to get
-    SELECT version AS pre_version, change_id AS pre_change_id, discount_type AS pre_type, discount_value AS pre_value,
-           max_discount AS pre_cap, min_amount AS pre_min, scenes AS pre_scenes, enabled AS pre_enabled
-    FROM config_versions WHERE campaign_id = $bad_campaign AND version_seq = $bad_seq - 1
+    SELECT prev_version AS pre_version, prev_change_id AS pre_change_id, prev_discount_type AS pre_type,
+           prev_discount_value AS pre_value, prev_max_discount AS pre_cap, prev_min_amount AS pre_min,
+           prev_scenes AS pre_scenes, prev_enabled AS pre_enabled
+    FROM config_versions WHERE campaign_id = $bad_campaign AND version_seq = $bad_seq
 ), live AS NOT MATERIALIZED (
     SELECT t.txn_id, t.ts, t.user_id, t.merchant_id, t.scene, t.amount, t.discount, t.campaign_id,
            t.config_version AS logged_version,

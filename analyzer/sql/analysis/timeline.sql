@@ -23,9 +23,6 @@ WITH changes AS (
            max(ts) AS last_at, arg_max(txn_id, (ts, txn_id)) AS last_txn,
            any_value(campaign_id) AS campaign_id
     FROM affected_transactions
-), peak AS (
-    SELECT minute, campaign_id, excess, affected_txns FROM minute_metrics
-    WHERE affected_txns > 0 ORDER BY excess DESC, minute LIMIT 1
 ), milestones AS (
     SELECT first_at AS ts, 'analysis' AS source, 'milestone' AS kind,
            'First affected payment (' || first_txn || ')' AS title,
@@ -35,7 +32,7 @@ WITH changes AS (
     UNION ALL
     SELECT minute, 'analysis', 'milestone', 'Peak minute: excess ' || CAST(excess AS VARCHAR) || ' over ' || affected_txns || ' payments',
            'the minute with the most excess', 'critical', NULL, campaign_id, 'peak_minute'
-    FROM peak
+    FROM peak_minute
     UNION ALL
     SELECT last_at, 'analysis', 'milestone', 'Last affected payment (' || last_txn || ')',
            'the last payment whose discount differs from the intended config (pricing nodes lag behind the console)',

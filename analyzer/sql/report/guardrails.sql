@@ -14,7 +14,9 @@
 WITH badv AS (
     SELECT * FROM config_versions WHERE change_id = $bad_change_id
 ), prev AS (
-    SELECT p.* FROM config_versions p JOIN badv b ON p.campaign_id = b.campaign_id AND p.version_seq = b.version_seq - 1
+    SELECT prev_change_id AS change_id, prev_discount_type AS discount_type, prev_discount_value AS discount_value,
+           prev_max_discount AS max_discount, prev_scenes AS scenes
+    FROM badv WHERE prev_change_id IS NOT NULL
 ), impact AS (
     SELECT * FROM change_impact WHERE change_id = $bad_change_id
 ), baseline AS (

@@ -4,18 +4,17 @@
 -- Grain: one row per config change (config version), in time order.
 SELECT c.change_id, c.campaign_id, c.valid_from AS ts, c.actor, c.approver, c.ticket, c.action,
        c.prev_version, c.version,
-       p.discount_type AS before_discount_type, c.discount_type,
-       p.discount_value AS before_discount_value, c.discount_value,
-       p.max_discount AS before_max_discount, c.max_discount,
-       p.min_amount AS before_min_amount, c.min_amount,
-       p.scenes AS before_scenes, c.scenes,
-       p.enabled AS before_enabled, c.enabled,
-       p.config AS before_config, c.config,
+       c.prev_discount_type AS before_discount_type, c.discount_type,
+       c.prev_discount_value AS before_discount_value, c.discount_value,
+       c.prev_max_discount AS before_max_discount, c.max_discount,
+       c.prev_min_amount AS before_min_amount, c.min_amount,
+       c.prev_scenes AS before_scenes, c.scenes,
+       c.prev_enabled AS before_enabled, c.enabled,
+       c.prev_config AS before_config, c.config,
        list_transform(c.diff, lambda d: d.field) AS changed_fields,
        i.rank, i.score, i.excess_introduced, i.payments_live, i.payments_priced, i.payments_over,
        i.payments_under, i.reverted_by_change_id, CAST(i.reverted_after AS VARCHAR) AS reverted_after,
        i.evidence
 FROM config_versions c
-LEFT JOIN config_versions p ON p.change_id = c.prev_change_id
 LEFT JOIN change_impact i ON i.change_id = c.change_id
 ORDER BY c.valid_from, c.change_id
