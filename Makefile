@@ -14,7 +14,7 @@ TZ_INCIDENT = Asia/Shanghai
 PORT ?= 8501
 export UV_PYTHON_DOWNLOADS = never
 
-.PHONY: demo test env sample bench clean
+.PHONY: demo test test-fast env sample bench clean
 
 env: $(VENV)/.synced
 
@@ -43,6 +43,10 @@ demo: sample
 
 test: env
 	$(BIN)/python -m pytest
+
+# The quick loop while changing code: no slow and no browser tests (under a minute).
+test-fast: env
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
 
 bench: env
 	$(BIN)/analyzer bench --payments 1000000 --payments 10000000 --repeat 3

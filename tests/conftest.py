@@ -50,12 +50,16 @@ def ingest_sample(db_path: Path, sample_dir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def sample_dir(tmp_path_factory) -> Path:
+def sample_result(tmp_path_factory):
+    """The sample incident, generated once per test session (every test that needs it shares it)."""
     from analyzer.sample import generate
 
-    out = tmp_path_factory.mktemp("sample")
-    generate(out, seed=SAMPLE_SEED, payments=SAMPLE_PAYMENTS)
-    return out
+    return generate(tmp_path_factory.mktemp("sample"), seed=SAMPLE_SEED, payments=SAMPLE_PAYMENTS)
+
+
+@pytest.fixture(scope="session")
+def sample_dir(sample_result) -> Path:
+    return sample_result.out_dir
 
 
 @pytest.fixture(scope="session")

@@ -5,20 +5,26 @@ both formats; and the harness runs end to end. No timing is ever asserted here."
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import duckdb
+import polars as pl
 import pytest
 
-from benchmarks.harness.data import prepare
+from benchmarks.harness.data import SEED, prepare
 from benchmarks.harness.pipelines import pandas_pipeline, polars_pipeline
 from benchmarks.harness.run import ANSWER_KEYS, CaseResult, _analyzer_answer, percentile, run_bench, targets
+
+from tests.conftest import SAMPLE_PAYMENTS, SAMPLE_SEED
 
 PAYMENTS = 20_000
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
-    return prepare(PAYMENTS, tmp_path_factory.mktemp("bench-data"))
+def inputs(tmp_path_factory, sample_result):
+    assert (SAMPLE_SEED, SAMPLE_PAYMENTS) == (SEED, PAYMENTS)  # the shared sample is the bench's input
+    return prepare(PAYMENTS, tmp_path_factory.mktemp("bench-data"), sample=sample_result.out_dir)
 
 
 def _ingest_analyze(path: Path, inputs, fmt: str) -> dict:
@@ -110,12 +116,14 @@ def test_run_bench_end_to_end(inputs, tmp_path):
     assert keys[:4] == ["reference", "ingest", "scan", "analyze"] and keys[-2:] == ["pandas", "polars"]
     for key in ("reference", "ingest", "scan", "analyze", "pandas", "polars"):
         case = size.case(key)
-        assert case.ok and len(case.runs) == 1 and case.peak_rss_bytes > 0, case
+        # one run each, a real process: more than an interpreter's memory, far less than the machine's
+        assert case.ok and len(case.runs) == 1 and 30 * 2**20 < case.peak_rss_bytes < 4 * 2**30, case
     names = sorted(p.name for p in (tmp_path / "results").iterdir())
     assert "latest.md" in names and "latest.json" in names and len(names) == 4
     data = json.loads((tmp_path / "results" / "latest.json").read_text())
     assert data["sizes"][0]["totals_match"] is True
-    assert data["machine"]["cores"] >= 1 and data["versions"]["duckdb"]
+    assert data["machine"]["cores"] == os.cpu_count()
+    assert data["versions"]["duckdb"] == duckdb.__version__ and data["versions"]["polars"] == pl.__version__
     text = (tmp_path / "results" / "latest.md").read_text()
     assert "| ingest ÷ reference load |" in text and "equal to the cent" in text
     assert not (inputs.dir.parent / f"work-{PAYMENTS}-parquet").exists()  # databases cleaned up

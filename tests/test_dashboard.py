@@ -184,13 +184,6 @@ def test_a_filtered_download_is_the_matching_rows_of_the_export(db, tmp_path):
     assert [r[0] for r in cells[1:]] == [line.split(",")[0] for line in keep]
 
 
-def test_the_library_side_never_imports_streamlit():
-    code = ("import sys, analyzer.serve.queries, analyzer.charts, analyzer.serve.launch\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'dashboards')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 def test_launch_runs_streamlit_on_the_app_with_the_database(tmp_path):
     from analyzer.serve.launch import APP as app_path
     from analyzer.serve.launch import command

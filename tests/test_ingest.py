@@ -203,16 +203,13 @@ def test_config_changes_csv_with_json_column(tmp_path):
 
 @pytest.mark.parametrize("args,code,needle", [
     (["--transactions", "nope.csv"], ExitCode.INPUT_ERROR, "nope.csv: file not found"),
-    (["--transactions", "tests/fixtures/bad_rows.txt"], ExitCode.INPUT_ERROR, "unknown format"),
+    (["--transactions", "{tmp}/bad_rows.txt"], ExitCode.INPUT_ERROR, "unknown format"),
     ([], ExitCode.USAGE_ERROR, "nothing to ingest"),
     (["--transactions", "tests/fixtures/bad_rows.csv", "--tz", "Mars/Base"], ExitCode.USAGE_ERROR, "Mars/Base"),
 ])
 def test_input_errors_have_one_clear_line(tmp_path, cli, args, code, needle):
-    (FIXTURES / "bad_rows.txt").write_text("x", encoding="utf-8") if "bad_rows.txt" in str(args) else None
-    try:
-        res = cli("ingest", "--db", tmp_path / "t.duckdb", *args)
-    finally:
-        (FIXTURES / "bad_rows.txt").unlink(missing_ok=True)
+    (tmp_path / "bad_rows.txt").write_text("x", encoding="utf-8")
+    res = cli("ingest", "--db", tmp_path / "t.duckdb", *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert res.code == code
     assert needle in res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1

@@ -86,9 +86,9 @@ def masked_reports(incident_db, tmp_path_factory):
 def assert_snapshot(name: str, actual: bytes | str) -> None:
     data = actual.encode("utf-8") if isinstance(actual, str) else actual
     path = SNAPSHOTS / name
-    if UPDATE or not path.exists():
-        if not UPDATE and os.environ.get("CI"):
-            pytest.fail(f"snapshot {name} is missing (run with UPDATE_SNAPSHOTS=1 and commit it)")
+    if not UPDATE and not path.exists():
+        pytest.fail(f"snapshot {name} is missing (run with UPDATE_SNAPSHOTS=1, review it, and commit it)")
+    if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return

@@ -159,9 +159,9 @@ def _ingest(out: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample_a")
-    result = generate(out, seed=SEED, payments=PAYMENTS)
+def sample(sample_result):
+    result = sample_result
+    out = result.out_dir
     summary = json.loads(result.truth_summary.read_text(encoding="utf-8"))
     with open(result.truth_affected_transactions, newline="", encoding="utf-8") as fh:
         affected = list(csv.DictReader(fh))

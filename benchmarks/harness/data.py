@@ -56,8 +56,10 @@ class Inputs:
         return self.transactions(fmt).stat().st_size
 
 
-def prepare(payments: int, data_dir: Path, progress=None) -> Inputs:
-    """Generate (or reuse) the sample of `payments` payments under data_dir, with its Parquet copy."""
+def prepare(payments: int, data_dir: Path, progress=None, *, sample: Path | None = None) -> Inputs:
+    """Generate (or reuse) the sample of `payments` payments under data_dir, with its Parquet copy.
+    `sample`: a directory `analyzer sample` already wrote with this seed and size, copied instead
+    of generating it again (the tests share one sample)."""
     from analyzer.sample import generate
 
     out = Path(data_dir) / f"sample-{payments}-seed{SEED}"
@@ -68,11 +70,12 @@ def prepare(payments: int, data_dir: Path, progress=None) -> Inputs:
             shutil.rmtree(out)
         if progress:
             progress(f"generating {payments:,} payments into {out} (not timed)")
-        result = generate(out, seed=SEED, payments=payments)
-        accounting = json.loads(result.truth_summary.read_text(encoding="utf-8"))["row_accounting"]
+        if sample is not None:
+            shutil.copytree(sample, out, ignore=shutil.ignore_patterns("transactions_replay.jsonl"))
+        else:
+            generate(out, seed=SEED, payments=payments).transactions_replay.unlink()  # not a benchmark input
+        accounting = json.loads((out / "truth" / "summary.json").read_text(encoding="utf-8"))["row_accounting"]
         rows = accounting["files"]["transactions.csv"]["rows_read"]
-        # The replay batch is not a benchmark input; drop it to save disk.
-        result.transactions_replay.unlink()
         if progress:
             progress(f"converting {out / 'transactions.csv'} to Parquet (not timed)")
         _to_parquet(out / "transactions.csv", out / "transactions.parquet")
