@@ -159,15 +159,20 @@ class ManyPathsCommand(click.Command):
 @main.command(cls=ManyPathsCommand)
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="DuckDB file to load into (created if missing).")
-@click.option("--transactions", multiple=True, help="Transaction files (CSV, CSV.gz, JSONL, Parquet).")
-@click.option("--config-changes", multiple=True, help="Config-change audit logs (JSONL, or CSV with a JSON `config`).")
+@click.option("--transactions", multiple=True, help="Transaction files: canonical CSV/JSON/Parquet or a bill export.")
+@click.option("--config-changes", multiple=True, help="Config-change and flag audit logs.")
 @click.option("--events", multiple=True, help="Other timeline events (alerts, statements, reports).")
 @click.option("--tz", default=None, help="Zone of naive timestamps, e.g. Asia/Shanghai (required when any are naive).")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TOML file renaming your columns onto the canonical ones.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/JSONL inputs (e.g. gbk).")
+              help="TOML file mapping your columns onto the canonical ones, and objects onto campaigns.")
+@click.option("--format", "fmt", default=None, help="Force a reader (see `analyzer formats`) instead of detecting it.")
+@click.option("--encoding", default=None, help="Text encoding of CSV/JSON inputs (default: detected: UTF-8, BOM, GBK).")
+@click.option("--currency", default=None, help="ISO 4217 currency of amounts without a currency column, e.g. CNY.")
+@click.option("--float-money", type=click.Choice(["round"]), default=None,
+              help="Accept floating-point money columns (Parquet FLOAT/DOUBLE), rounded half away from zero.")
 def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[str, ...], events: tuple[str, ...],
-           tz: str | None, mapping: Path | None, encoding: str) -> None:
+           tz: str | None, mapping: Path | None, fmt: str | None, encoding: str | None, currency: str | None,
+           float_money: str | None) -> None:
     """Validate and load input files into DuckDB, quarantining bad rows."""
     from analyzer import store
     from analyzer.ingest import ingest as run_ingest
@@ -176,19 +181,32 @@ def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[s
         raise UsageError("nothing to ingest: give --transactions, --config-changes and/or --events")
     with store.writer(db_path, "ingest") as db, QueryProgressBar(db, "ingest") as bar:
         report = run_ingest(db, transactions=transactions, config_changes=config_changes, events=events,
-                            tz=tz, mapping=mapping, encoding=encoding, progress=bar.step)
+                            tz=tz, mapping=mapping, encoding=encoding, fmt=fmt, currency=currency,
+                            float_money=float_money, progress=bar.step)
     _print_ingest(report)
+    if report.failures:
+        lines = []
+        for f in report.failures:
+            top = ", ".join(f"{reason} ({n:,})" for reason, n in sorted(f.rejects_by_reason.items(),
+                                                                      key=lambda kv: -kv[1])[:3])
+            what = (f"all {f.rows_read:,} rows rejected: {top}" if f.rows_read else
+                    f"no row recognised ({f.rows_skipped:,} lines skipped as not rows)")
+            sample = f"; first rejected row: {f.sample_reject[:200]}" if f.sample_reject else ""
+            lines.append(f"{f.path} ({f.format}): nothing loaded, {what}{sample}")
+        raise DataError("; ".join(lines) + " (the rejects are in the table `rejects`)")
 
 
 def _print_ingest(report) -> None:
     table = Table(title="Ingest: read = loaded + duplicate + rejected, per file", title_justify="left")
-    for col in ("file", "kind", "read", "loaded", "duplicate", "rejected", "check"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "duplicate", "rejected") else "left")
+    for col in ("file", "kind", "format", "read", "loaded", "duplicate", "rejected", "skipped", "check"):
+        table.add_column(col, justify="right" if col in ("read", "loaded", "duplicate", "rejected", "skipped")
+                         else "left")
     reasons: dict[tuple[str, str], int] = {}
     for f in report.files:
-        check = "already ingested, unchanged" if f.skipped else ("ok" if f.reconciles else "MISMATCH")
-        table.add_row(Path(f.path).name, f.kind, f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_duplicate:,}",
-                      f"{f.rows_rejected:,}", check)
+        check = ("already ingested, unchanged" if f.skipped else
+                 "NOTHING LOADED" if f.loaded_nothing else "ok" if f.reconciles else "MISMATCH")
+        table.add_row(Path(f.path).name, f.kind, f.format, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
+                      f"{f.rows_duplicate:,}", f"{f.rows_rejected:,}", f"{f.rows_skipped:,}", check)
         for reason, n in f.rejects_by_reason.items():
             reasons[(Path(f.path).name, reason)] = n
     out.print(table)
@@ -199,6 +217,20 @@ def _print_ingest(report) -> None:
         for (name, reason), n in sorted(reasons.items()):
             by_reason.add_row(name, reason, f"{n:,}")
         out.print(by_reason)
+
+
+# --- formats -----------------------------------------------------------------------------
+@main.command()
+def formats() -> None:
+    """List the readers: every input format ingest recognises."""
+    from analyzer.ingest.readers import READERS
+
+    table = Table(title="Readers (ingest detects the format; --format NAME forces one)", title_justify="left")
+    for col in ("name", "kind", "recognises", "example"):
+        table.add_column(col, overflow="fold")
+    for reader in READERS:
+        table.add_row(reader.name, ", ".join(reader.kinds), reader.recognises, reader.example)
+    out.print(table)
 
 
 # --- analyze -----------------------------------------------------------------------------

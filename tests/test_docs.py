@@ -50,11 +50,11 @@ def test_quick_start_is_two_commands():
 
 
 def test_mapping_example_is_valid():
-    from analyzer.ingest.loader import load_mapping
+    from analyzer.ingest.mapping import load_mapping
 
     mapping = load_mapping(ROOT / "sample_data" / "mapping_example.toml")
-    assert mapping["transactions"]["txn_id"] == "order_no"
-    assert set(mapping) == {"transactions", "config_changes", "events"}
+    assert mapping.for_kind("transactions")["txn_id"].path == "order_no"
+    assert set(mapping.fields) == {"transactions", "config_changes", "events"}
 
 
 def test_architecture_names_only_paths_that_exist():

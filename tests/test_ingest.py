@@ -50,7 +50,7 @@ def test_every_bad_row_lands_in_rejects_with_its_reason(tmp_path):
     assert (m["rows_read"], m["rows_loaded"], m["rows_duplicate"], m["rows_rejected"]) == (18, 4, 1, 13)
     assert m["rows_read"] == m["rows_loaded"] + m["rows_duplicate"] + m["rows_rejected"]
     assert report.files[0].rejects_by_reason["bad_money"] == 2
-    assert m["sha256"] and m["size_bytes"] == BAD.stat().st_size and m["format"] == "csv"
+    assert m["sha256"] and m["size_bytes"] == BAD.stat().st_size and m["format"] == "canonical-csv"
 
 
 def test_money_and_instants_are_exact(tmp_path):
@@ -132,13 +132,15 @@ def test_gbk_input_with_encoding(tmp_path, cli):
     text = HEADER + "\nG1,2025-01-16T14:40:00+08:00,用户一,商户甲,shopping,10.00,0.50,9.50,C,v1,payment,\n"
     f = tmp_path / "gbk.csv"
     f.write_bytes(text.encode("gbk"))
-    bad = cli("ingest", "--db", tmp_path / "x.duckdb", "--transactions", f)
+    bad = cli("ingest", "--db", tmp_path / "x.duckdb", "--transactions", f, "--encoding", "utf-8")
     assert bad.code == ExitCode.INPUT_ERROR
     assert "--encoding" in bad.stderr and "gbk.csv" in bad.stderr
-    ok = cli("ingest", "--db", tmp_path / "t.duckdb", "--transactions", f, "--encoding", "gbk")
-    assert ok.code == 0, ok.stderr
-    with Database(tmp_path / "t.duckdb", read_only=True) as db:
-        assert db.one("SELECT user_id, merchant_id FROM transactions") == ("用户一", "商户甲")
+    for db_name, args in (("t.duckdb", ["--encoding", "gbk"]), ("detected.duckdb", [])):  # named, or detected
+        ok = cli("ingest", "--db", tmp_path / db_name, "--transactions", f, *args)
+        assert ok.code == 0, ok.stderr
+        with Database(tmp_path / db_name, read_only=True) as db:
+            assert db.one("SELECT user_id, merchant_id FROM transactions") == ("用户一", "商户甲")
+            assert db.scalar("SELECT encoding FROM load_manifest") == ("gbk" if args else "gb18030")
 
 
 def test_mapping_renames_columns(tmp_path):
@@ -203,12 +205,14 @@ def test_config_changes_csv_with_json_column(tmp_path):
 
 @pytest.mark.parametrize("args,code,needle", [
     (["--transactions", "nope.csv"], ExitCode.INPUT_ERROR, "nope.csv: file not found"),
-    (["--transactions", "{tmp}/bad_rows.txt"], ExitCode.INPUT_ERROR, "unknown format"),
+    (["--transactions", "{tmp}/bad_rows.txt"], ExitCode.INPUT_ERROR, "missing required column 'txn_id'"),
+    (["--transactions", "{tmp}/junk.bin"], ExitCode.INPUT_ERROR, "a binary file, not CSV, JSON or Parquet"),
     ([], ExitCode.USAGE_ERROR, "nothing to ingest"),
     (["--transactions", "tests/fixtures/bad_rows.csv", "--tz", "Mars/Base"], ExitCode.USAGE_ERROR, "Mars/Base"),
 ])
 def test_input_errors_have_one_clear_line(tmp_path, cli, args, code, needle):
     (tmp_path / "bad_rows.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "junk.bin").write_bytes(bytes(range(256)) * 4)
     res = cli("ingest", "--db", tmp_path / "t.duckdb", *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert res.code == code
     assert needle in res.stderr

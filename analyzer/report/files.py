@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from analyzer.ingest.sources import sha256_of
+from analyzer.ingest.loader import sha256_of
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 -- The affected sets, from priced_transactions (excess <> 0, in either direction).
--- Refunds: a payment whose refunds add up to what was paid (amount - discount) is fully
+-- Refunds (only those not disputed, ingest/refund_disputes.sql): a payment whose refunds add
+-- up to what was paid (amount - discount) is fully
 -- refunded and its discount came back, so it leaves the net excess; a partial refund leaves
 -- the excess in and is listed (refunded_amount, partially_refunded).
 -- Exploit flag: a user with at least $exploit_min_txns affected payments in the exploit scenes
@@ -15,6 +16,9 @@ WITH refunds AS (
     FROM transactions r
     WHERE r.type = 'refund'
       AND r.original_txn_id IN (SELECT txn_id FROM priced_transactions WHERE excess <> 0)
+      -- a disputed refund (of an unknown payment, or beyond what was paid) is never applied
+      AND r.txn_id NOT IN (SELECT record_key FROM disputed WHERE kind = 'transactions'
+                           AND reason IN ('refund_unknown_payment', 'refund_exceeds_paid'))
     GROUP BY r.original_txn_id
 )
 SELECT p.*,

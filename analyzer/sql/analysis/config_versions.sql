@@ -25,7 +25,8 @@ WITH ordered AS (
         lag(scenes) OVER w AS prev_scenes,
         lag(enabled) OVER w AS prev_enabled
     FROM config_changes c
-    WINDOW w AS (PARTITION BY campaign_id ORDER BY ts, change_id)
+    WHERE c.campaign_id IS NOT NULL  -- changes of other objects are context, never priced
+    WINDOW w AS (PARTITION BY campaign_id ORDER BY ts, seq NULLS FIRST, change_id)
 )
 SELECT
     campaign_id, version_seq, version, change_id, ts AS valid_from, valid_to,

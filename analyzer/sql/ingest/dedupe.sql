@@ -57,8 +57,8 @@ SELECT * FROM within
 UNION ALL
 SELECT * FROM earlier;
 
-INSERT INTO disputed
-SELECT $kind, k, loaded_file_id, loaded_line, $file_id, line
+INSERT INTO disputed (kind, record_key, file_id, line, conflicting_file_id, conflicting_line, reason, detail)
+SELECT $kind, k, loaded_file_id, loaded_line, $file_id, line, 'conflicting_duplicate', message
 FROM _verdicts WHERE reason = 'conflicting_duplicate' AND loaded_file_id IS NOT NULL;
 
 INSERT INTO rejects

@@ -11,13 +11,15 @@ CREATE TABLE IF NOT EXISTS load_manifest (
     kind           VARCHAR NOT NULL,   -- transactions | config_changes | events
     sha256         VARCHAR NOT NULL,
     size_bytes     BIGINT  NOT NULL,
-    format         VARCHAR NOT NULL,   -- csv | csv.gz | jsonl | jsonl.gz | parquet
-    encoding       VARCHAR,
-    tz             VARCHAR,            -- --tz used for naive timestamps, if any
-    rows_read      BIGINT  NOT NULL,
+    format         VARCHAR NOT NULL,   -- the reader: canonical-csv, alipay-merchant, unleash, ... (`analyzer formats`)
+    encoding       VARCHAR,            -- as read: utf-8, utf-8-sig, gb18030, or --encoding
+    tz             VARCHAR,            -- --tz (or the mapping's tz) used for naive timestamps, if any
+    rows_read      BIGINT  NOT NULL,   -- rows = loaded + duplicate + rejected
     rows_loaded    BIGINT  NOT NULL,
     rows_duplicate BIGINT  NOT NULL,
     rows_rejected  BIGINT  NOT NULL,
+    rows_skipped   BIGINT  NOT NULL,   -- lines that are not rows: preamble, trailer, summary, blank, other objects' events
+    float_money    VARCHAR,            -- 'rounded': floating-point money rounded half away from zero (--float-money round)
     ingested_at    TIMESTAMPTZ NOT NULL
 );
 
@@ -34,26 +36,36 @@ CREATE TABLE IF NOT EXISTS transactions (
     config_version  VARCHAR,
     type            VARCHAR NOT NULL,       -- payment | refund
     original_txn_id VARCHAR,
+    merchant_discount DECIMAL(18,2),        -- the merchant-funded part of the discount, where the source tells it apart
+    currency        VARCHAR,                -- ISO 4217; NULL = the database's one currency (--currency)
     file_id         INTEGER NOT NULL,
     line            BIGINT NOT NULL
 );
 
+-- One row per change of an object (a campaign, a flag in an environment, a namespace, a
+-- ConfigMap). Changes of campaigns (campaign_id given) carry the discount model and are priced;
+-- the others are context on the timeline.
 CREATE TABLE IF NOT EXISTS config_changes (
     change_id      VARCHAR NOT NULL,
-    ts             TIMESTAMPTZ NOT NULL,   -- when the change went live in the console, UTC
-    campaign_id    VARCHAR NOT NULL,
+    ts             TIMESTAMPTZ NOT NULL,   -- when the change went live in the config console, UTC
+    campaign_id    VARCHAR,                -- NULL: not a campaign (an unmapped object)
     actor          VARCHAR,
     approver       VARCHAR,
     ticket         VARCHAR,
     action         VARCHAR,
     version        VARCHAR NOT NULL,
-    config         VARCHAR NOT NULL,       -- the JSON document as given
-    discount_type  VARCHAR NOT NULL,       -- none | fixed | percent
-    discount_value DECIMAL(18,4) NOT NULL, -- yuan for fixed, percentage points for percent
+    config         VARCHAR,                -- the discount model as a JSON document (campaigns only)
+    discount_type  VARCHAR,                -- none | fixed | percent
+    discount_value DECIMAL(18,4),          -- yuan for fixed, percentage points for percent
     max_discount   DECIMAL(18,2),
     min_amount     DECIMAL(18,2),
-    scenes         VARCHAR[] NOT NULL,     -- ['*'] = every scene
-    enabled        BOOLEAN NOT NULL,
+    scenes         VARCHAR[],              -- ['*'] = every scene
+    enabled        BOOLEAN,
+    object         VARCHAR NOT NULL,       -- the source's own key: project/flag/environment, app/cluster/namespace, ...
+    config_raw     VARCHAR,                -- the source's configuration after the change, as JSON text
+    previous_raw   VARCHAR,                -- ... and before it (NULL when the source does not tell)
+    source_format  VARCHAR NOT NULL,       -- the reader
+    seq            BIGINT,                 -- the source's order of changes at the same instant, when it has one
     file_id        INTEGER NOT NULL,
     line           BIGINT NOT NULL
 );
@@ -66,6 +78,8 @@ CREATE TABLE IF NOT EXISTS events (
     title     VARCHAR,
     detail    VARCHAR,
     severity  VARCHAR,
+    user_id   VARCHAR,                     -- who reported it (a scam-message report), when known
+    ref       VARCHAR,                     -- the source's own reference (ticket, message id)
     file_id   INTEGER NOT NULL,
     line      BIGINT NOT NULL
 );
@@ -81,15 +95,21 @@ CREATE TABLE IF NOT EXISTS rejects (
     raw         VARCHAR                    -- the row as read (text or JSON)
 );
 
--- A loaded row that a later file contradicts (same key, other content): it stays loaded,
--- flagged here, and the later row is in `rejects` as a conflicting_duplicate.
+-- Loaded rows under dispute, never silently applied:
+--   conflicting_duplicate   a later file contradicts this loaded row (same key, other content):
+--                           it stays loaded, and the later row is in `rejects`
+--   refund_unknown_payment  a refund of a payment that is not loaded (refund_disputes.sql)
+--   refund_exceeds_paid     refunds of one payment adding up to more than it paid
+-- The analysis leaves disputed refunds out of the refunds it counts.
 CREATE TABLE IF NOT EXISTS disputed (
     kind           VARCHAR NOT NULL,
     record_key     VARCHAR NOT NULL,
     file_id        INTEGER NOT NULL,       -- the file of the loaded row
     line           BIGINT,
-    conflicting_file_id INTEGER NOT NULL,
-    conflicting_line    BIGINT
+    conflicting_file_id INTEGER,           -- conflicting_duplicate: the later file and line
+    conflicting_line    BIGINT,
+    reason         VARCHAR NOT NULL DEFAULT 'conflicting_duplicate',
+    detail         VARCHAR
 );
 
 -- The secret behind pseudonyms (the pseudonym() macro, sql/macros.sql): made once per database, never exported,
