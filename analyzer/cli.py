@@ -120,10 +120,15 @@ class QueryProgressBar:
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same files).")
 @click.option("--payments", default=100_000, show_default=True, type=click.IntRange(min=1000),
               help="Number of ordinary payments to generate.")
-def sample(out_dir: Path, seed: int, payments: int) -> None:
+@click.option("--format", "formats_", multiple=True,
+              help="Also write the incident in this real format (repeatable; see `analyzer formats`).")
+def sample(out_dir: Path, seed: int, payments: int, formats_: tuple[str, ...]) -> None:
     """Generate the sample incident (and its expected answers in truth/)."""
+    from analyzer import sample_formats
     from analyzer.sample import generate
 
+    for name in formats_:  # an unknown name fails before anything is written
+        sample_formats.check(name)
     with err.status("generating the sample incident") if err.is_terminal else nullcontext():
         result = generate(out_dir, seed=seed, payments=payments)
     out.print(f"wrote the sample incident to {out_dir}: {result.payments:,} payments, {result.refunds:,} refunds, "
@@ -131,6 +136,14 @@ def sample(out_dir: Path, seed: int, payments: int) -> None:
     out.print(f"  next: analyzer ingest --db incident.duckdb --transactions {result.transactions_csv} "
               f"{result.transactions_replay} --config-changes {result.config_changes} --events {result.events} "
               "--tz Asia/Shanghai", markup=False)
+    for name in formats_:
+        written = sample_formats.write(name, out_dir, out_dir)
+        flag = {"transactions": "--transactions", "config_changes": "--config-changes"}[written.kind]
+        others = ("--config-changes " + str(result.config_changes) if written.kind == "transactions" else
+                  f"--transactions {result.transactions_csv} {result.transactions_replay}")
+        out.print(f"  {name}: analyzer ingest --db {name}.duckdb {flag} {' '.join(map(str, written.files))} {others} "
+                  f"--events {result.events}" + (f" --mapping {written.mapping}" if written.mapping else "")
+                  + f" --tz {written.tz or 'Asia/Shanghai'}", markup=False)
 
 
 # --- ingest ------------------------------------------------------------------------------
