@@ -312,7 +312,9 @@ def check(db_path: Path) -> None:
               help="Comma-separated: csv, parquet, xlsx, html, md, timeline.")
 @click.option("--mask-pii/--no-mask-pii", default=None,
               help="Mask user ids and payees everywhere / nowhere (default: in HTML and Markdown only).")
-def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) -> None:
+@click.option("--raw-csv", is_flag=True,
+              help="Write CSV cells as they are (for machines), without neutralising spreadsheet formulas.")
+def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None, raw_csv: bool) -> None:
     """Write affected-user exports, the incident report and the timeline export."""
     from analyzer.db import Database
     from analyzer.report import ALL_FORMATS, write_reports
@@ -325,7 +327,7 @@ def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) ->
         raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
                          path=str(db_path))
     with Database(db_path, read_only=True) as db:
-        result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii)
+        result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii, raw_csv=raw_csv)
     for path in result.files:
         out.print(str(path), markup=False)
 
@@ -333,16 +335,20 @@ def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) ->
 # --- dashboard ---------------------------------------------------------------------------
 @main.command()
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def dashboard(db_path: Path, port: int, host: str) -> None:
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="Port to listen on (default: 8501, or the next free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs --auth-config.")
+@click.option("--auth-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Streamlit secrets file with the login ([auth]) and who may reveal ids ([access]).")
+def dashboard(db_path: Path, port: int | None, host: str, auth_config: Path | None) -> None:
     """Serve the Streamlit dashboard on the analyzed database."""
     from analyzer.serve.launch import launch
 
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
                          path=str(db_path))
-    code = launch(db_path, port=port, host=host)
+    code = launch(db_path, port=port, host=host, auth_config=auth_config)
     if code:
         sys.exit(code)
 

@@ -10,6 +10,7 @@ the sidebar watches for a newer one and offers to load it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -21,9 +22,20 @@ import streamlit as st  # noqa: E402
 
 from analyzer import store  # noqa: E402
 from analyzer.formatting import instant  # noqa: E402
+from analyzer.serve import access  # noqa: E402
 from dashboards import data  # noqa: E402
 
 st.set_page_config(page_title="Incident review", page_icon=":material/receipt_long:", layout="wide")
+
+# Off loopback the launcher requires a login (analyzer/serve/access.py); the app fails closed.
+REQUIRE_AUTH = os.environ.get(access.REQUIRE_AUTH_ENV) == "1"
+user = st.user.to_dict()
+if REQUIRE_AUTH and not user.get("is_logged_in", False):
+    st.title("Incident review")
+    st.info("This dashboard shows payment data of an incident: log in to see it.")
+    if st.button("Log in", key="login", icon=":material/login:"):
+        st.login(access.provider_name(data.secrets()))
+    st.stop()
 
 path = data.db_path_from_args()
 problem, generation = data.problem(path)
@@ -69,11 +81,23 @@ with st.sidebar:
     tz = st.radio("Time zone", zones, key="tz",
                   format_func=lambda z: f"Incident zone ({z})" if z == incident_tz and z != "UTC" else z,
                   help="Instants are stored in UTC and shown in this zone, with the offset.")
-    reveal = st.toggle("Reveal identifiers", value=False, key="reveal",
-                       help="User and payee ids are masked by default (keyed pseudonyms, stable per database).")
-    st.caption("Identifiers: **revealed**" if reveal else "Identifiers: **masked** (pseudonyms)")
+    allowed = access.may_reveal(user, data.secrets().get("access", {}), require_auth=REQUIRE_AUTH)
+    who = access.who(user, require_auth=REQUIRE_AUTH)
+    wanted = st.toggle("Reveal identifiers", value=False, key="reveal", disabled=not allowed,
+                       help="User and payee ids are masked by default (keyed pseudonyms, stable per database). "
+                            "Every reveal is written to the audit log beside the database."
+                            if allowed else "Your account is not allowed to reveal identifiers.")
+    reveal = bool(wanted) and allowed  # never the widget alone: a forged state stays masked
+    if reveal and not st.session_state.get("_revealed"):
+        access.audit(path, who, "reveal", "identifiers", generation=generation)
+    st.session_state["_revealed"] = reveal
+    st.caption("Identifiers: **revealed** (audited)" if reveal else "Identifiers: **masked** (pseudonyms)")
+    if user.get("is_logged_in"):
+        st.caption(f"Logged in as {data.plain(who)}")
+        if st.button("Log out", key="logout", icon=":material/logout:"):
+            st.logout()
 
-data.set_context(dataclasses.replace(data.context(), tz=tz, mask=not reveal, summary=summary))
+data.set_context(dataclasses.replace(data.context(), tz=tz, mask=not reveal, summary=summary, who=who))
 
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),

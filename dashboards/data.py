@@ -29,7 +29,7 @@ from analyzer import store
 from analyzer.db import Database
 from analyzer.errors import AnalyzerError
 from analyzer.formatting import duration_expr, money_expr
-from analyzer.serve import queries
+from analyzer.serve import access, queries
 
 DB_ENV = "ANALYZER_DB"
 RETRIES = 3  # a generation replaced between the stat and the open: look again
@@ -85,6 +85,7 @@ class Context:
     tz: str
     mask: bool
     summary: dict[str, Any]
+    who: str = "local"  # the name audit lines give the user of this session
 
 
 def set_context(ctx: Context) -> None:
@@ -177,12 +178,24 @@ def timeline_figure(tz: str) -> Any:
 
 
 def download(ctx: Context, kind: str, filters: queries.UserFilters, mask: bool, tz: str) -> bytes:
-    """The filtered affected users as CSV or Excel bytes (written by the library, then read back)."""
+    """The filtered affected users as CSV or Excel bytes (written by the library, then read back).
+    An unmasked download is written to the audit log when its bytes go out."""
     writer = {"csv": queries.write_affected_users_csv, "xlsx": queries.write_affected_users_xlsx}[kind]
     with tempfile.TemporaryDirectory(prefix="analyzer-download-") as tmp:
         target = Path(tmp) / f"affected_users.{kind}"
         uncached(ctx, writer, target, filters, mask=mask, tz=tz)
+        if not mask:
+            access.audit(ctx.path, ctx.who, "download", f"affected_users.{kind}", filters=repr(filters),
+                         generation=ctx.generation)
         return target.read_bytes()
+
+
+def secrets() -> dict[str, Any]:
+    """Streamlit's secrets as a dict ({} when there is no secrets file)."""
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:  # StreamlitSecretNotFoundError: no secrets file anywhere
+        return {}
 
 
 # --- how text and frames are shown ------------------------------------------------------------

@@ -76,8 +76,11 @@ def require_analyzed(db: Database) -> None:
 
 
 def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_FORMATS,
-                  mask_pii: bool | None = None, generated_at: datetime | None = None) -> ReportResult:
+                  mask_pii: bool | None = None, generated_at: datetime | None = None,
+                  raw_csv: bool = False) -> ReportResult:
     """Write the chosen formats into `out_dir` (created if missing), then manifest.json.
+
+    CSV cells that a spreadsheet would run as formulas are neutralised unless `raw_csv`.
 
     `generated_at` (default: now) only goes into manifest.json: the documents depend on the
     database alone, so the same database gives the same CSV, Markdown and HTML bytes.
@@ -97,7 +100,7 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
 
     if "csv" in formats:
         for name in exports.EXPORT_NAMES:
-            files.append(exports.write_csv(db, name, out_dir, mask_pii=masking.rows, tz=tz))
+            files.append(exports.write_csv(db, name, out_dir, mask_pii=masking.rows, tz=tz, raw=raw_csv))
     if "parquet" in formats:
         for name in exports.EXPORT_NAMES:
             files.append(exports.write_parquet(db, name, out_dir, mask_pii=masking.rows))
@@ -107,7 +110,7 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
         for name in exports.EXPORT_NAMES:
             files.append(xlsx.write_xlsx(db, name, out_dir, mask_pii=masking.rows, tz=tz))
     if "timeline" in formats:
-        files.extend(timeline.write_timeline(db, out_dir, tz=tz))
+        files.extend(timeline.write_timeline(db, out_dir, tz=tz, raw_csv=raw_csv))
     if "html" in formats or "md" in formats:
         from analyzer.report import figures
         from analyzer.report.content import build_content
@@ -127,6 +130,7 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
             notes.extend(md_notes)
     when = generated_at or datetime.now(timezone.utc)
     files.append(manifest.write_manifest(db, out_dir, files, formats=tuple(f for f in ALL_FORMATS if f in formats),
-                                         masking=masking, generated_at=when, notes=tuple(notes)))
+                                         masking=masking, generated_at=when, notes=tuple(notes),
+                                         raw_csv=raw_csv))
     return ReportResult(files=tuple(files), rows_masked=masking.rows, documents_masked=masking.documents,
                         notes=tuple(dict.fromkeys(notes)))

@@ -10,7 +10,9 @@ Formats of a value:
 - instants: CSV has ISO 8601 text in the incident's zone with its offset
   (`2025-01-16T14:40:00.091+08:00`); Parquet keeps the TIMESTAMPTZ (an absolute instant);
 - lists (`scenes`): CSV has `shopping;transfer`; Parquet keeps the list;
-- user and payee ids: as is, or the keyed `pseudonym()` when masking.
+- user and payee ids: as is, or the keyed `pseudonym()` when masking;
+- CSV text cells that a spreadsheet would run as a formula (starting with = + - @ TAB CR) get a
+  leading single quote (the OWASP rule), unless raw CSV is asked for (`--raw-csv`).
 """
 
 from __future__ import annotations
@@ -97,11 +99,32 @@ def local_select_sql(name: str, *, mask_pii: bool) -> str:
     return _export(name, mask_pii=mask_pii, instants="local", lists="text")
 
 
-def copy_csv(db: Database, select: str, params: Mapping[str, Any] | None, path: Path) -> None:
-    """Stream the rows of `select` into a CSV file with a header (UTF-8, `,`, `"`-quoting, LF)."""
+# A cell a spreadsheet would run as a formula (OWASP, "CSV Injection"): = + - @ TAB CR first.
+FORMULA_START = "^[=+\\-@\t\r]"
+
+
+def neutralised(db: Database, select: str, params: Mapping[str, Any] | None) -> str:
+    """`select` with every text cell that starts like a formula prefixed with a single quote, so
+    Excel and LibreOffice show it as text instead of running it. Money, counts and instants are
+    not text columns here and pass unchanged."""
+    cells = []
+    for name, type_name, *_ in db.rows(f"DESCRIBE {select}", params):
+        col = quote_ident(name)
+        if str(type_name).upper() == "VARCHAR":
+            cells.append(f"CASE WHEN regexp_matches({col}, {quote_literal(FORMULA_START)}) "
+                         f"THEN chr(39) || {col} ELSE {col} END AS {col}")
+        else:
+            cells.append(col)
+    return f"SELECT {', '.join(cells)} FROM ({select})"
+
+
+def copy_csv(db: Database, select: str, params: Mapping[str, Any] | None, path: Path, *, raw: bool = False) -> None:
+    """Stream the rows of `select` into a CSV file with a header (UTF-8, `,`, `"`-quoting, LF).
+    Cells that would run as spreadsheet formulas are neutralised unless `raw` (machine consumers)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db.execute(f"COPY ({select}) TO {quote_literal(str(path))} (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', "
+    body = select if raw else neutralised(db, select, params)
+    db.execute(f"COPY ({body}) TO {quote_literal(str(path))} (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', "
                "NEW_LINE '\\n')", params).fetchall()
 
 
@@ -113,10 +136,10 @@ def copy_parquet(db: Database, select: str, params: Mapping[str, Any] | None, pa
                params).fetchall()
 
 
-def write_csv(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str) -> Path:
+def write_csv(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str, raw: bool = False) -> Path:
     path = Path(out_dir) / f"{name}.csv"
     with atomic_path(path) as tmp:
-        copy_csv(db, select_sql(name, mask_pii=mask_pii), {"tz": tz}, tmp)
+        copy_csv(db, select_sql(name, mask_pii=mask_pii), {"tz": tz}, tmp, raw=raw)
     return path
 
 

@@ -40,7 +40,7 @@ def analysis_parameters(db: Database) -> dict:
 
 
 def write_manifest(db: Database, out_dir: Path, files: Sequence[Path], *, formats: Sequence[str],
-                   masking: Masking, generated_at: datetime, notes: Sequence[str] = ()) -> Path:
+                   masking: Masking, generated_at: datetime, notes: Sequence[str] = (), raw_csv: bool = False) -> Path:
     out_dir = Path(out_dir)
     document = {
         "generator": f"analyzer {__version__}",
@@ -51,6 +51,8 @@ def write_manifest(db: Database, out_dir: Path, files: Sequence[Path], *, format
             "rows_masked": masking.rows,
             "documents_masked": masking.documents,
             "masking": masking.describe(),
+            "csv_formulas": ("raw: cells are written as they are (--raw-csv)" if raw_csv else
+                             "neutralised: text cells starting with = + - @ TAB CR get a leading ' (OWASP)"),
         },
         "analysis_parameters": analysis_parameters(db),
         "inputs": inputs(db),

@@ -17,15 +17,17 @@ from analyzer.report.files import write_text
 
 MD_NAME = "incident_report.md"
 _LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|(?i:www)\.|@(?=[A-Za-z0-9_-]+\.[A-Za-z0-9])")
 PNG_STEM = "incident_report"
 
 
 def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, line breaks and markup defused."""
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", " ").replace("\n", " ")
-    for ch in ("*", "`", "<", "[", "]"):
+    """Text safe inside a Markdown table cell: pipes escaped, line breaks and markup defused, and
+    nothing a renderer would turn into a link (GFM autolinks bare URLs, www. and e-mail addresses)."""
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    for ch in ("*", "`", "<", "[", "]", "~", "$"):  # ">" quotes only at a line start, where a cell never is
         out = out.replace(ch, "\\" + ch)
-    # '>' only quotes at the start of a line, which a cell or a paragraph here never is;
+    out = _AUTOLINK.sub(lambda m: m.group(0).replace("://", ":\\/\\/").replace("www.", "www\\.").replace("@", "\\@"), out)
     # an underscore inside a word (credit_card_repayment) is literal in GFM; only escape the others
     return _LONE_UNDERSCORE.sub(r"\\_", out)
 

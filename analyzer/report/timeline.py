@@ -12,7 +12,7 @@ from pathlib import Path
 
 from analyzer.db import Database
 from analyzer.sql import quote_literal
-from analyzer.report.exports import expand_template
+from analyzer.report.exports import copy_csv, expand_template
 from analyzer.report.files import atomic_path
 
 REQUIRED_FIELDS = ("message", "datetime", "timestamp_desc")
@@ -23,13 +23,12 @@ def timeline_select_sql() -> str:
     return expand_template("timeline_export", mask_pii=False, instants="text", lists="text")
 
 
-def write_timeline(db: Database, out_dir: Path, *, tz: str) -> list[Path]:
+def write_timeline(db: Database, out_dir: Path, *, tz: str, raw_csv: bool = False) -> list[Path]:
     select = timeline_select_sql()
     jsonl = Path(out_dir) / "timeline.jsonl"
     with atomic_path(jsonl) as tmp:
         db.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} (FORMAT json)", {"tz": tz}).fetchall()
     csv = Path(out_dir) / "timeline.csv"
     with atomic_path(csv) as tmp:
-        db.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} (FORMAT csv, HEADER, NEW_LINE '\\n')",
-                   {"tz": tz}).fetchall()
+        copy_csv(db, select, {"tz": tz}, tmp, raw=raw_csv)
     return [jsonl, csv]
