@@ -172,10 +172,11 @@ def _disk_errors(path: Path, nxt: Path) -> Iterator[None]:
 
 
 def _is_disk_full(exc: BaseException) -> bool:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+    """No room to write: the disk is full, or the process may not make files this large."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         return True
     text = first_line(exc).lower()
-    return "no space left" in text or "disk full" in text
+    return any(w in text for w in ("no space left", "disk full", "file too large", "quota exceeded"))
 
 
 def _discard(nxt: Path) -> None:

@@ -26,6 +26,8 @@ CHECKS = (
           ("load_manifest", "transactions", "config_changes", "events", "rejects")),
     Check("unique_keys", "one row per txn_id and per change_id", ("transactions", "config_changes")),
     Check("paid_matches", "amount - discount = paid where paid is given", ("transactions",)),
+    Check("refund_integrity", "refunds of unknown payments or beyond what was paid are disputed, never counted",
+          ("transactions", "disputed", "affected_transactions")),
     Check("one_live_version", "one live config version per campaign per instant", ("config_versions",)),
     Check("affected_explained", "every affected payment is explained or listed as unexplained",
           ("affected_transactions", "unexplained_payments")),

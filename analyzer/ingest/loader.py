@@ -163,22 +163,8 @@ def _load(ctx: ReadContext, reader_name: str) -> FileResult:
     db, kind, src = ctx.db, ctx.kind, ctx.src
     reader = readers.by_name(reader_name)
     file_id = db.scalar("SELECT nextval('file_id_seq')")
-    with reading_errors(ctx):
-        staged = reader.stage(ctx)
-    relation = staged.relation
-    if kind is CONFIG_CHANGES:
-        from analyzer.ingest.campaign_models import with_models
-
-        relation = with_models(ctx, relation)
-    db.execute(f"CREATE OR REPLACE TEMP VIEW _stage_raw AS {relation}").fetchall()
-    types = dict(db.rows("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM _stage_raw)"))
-    templates = value_templates(ctx, types)
+    staged, types, lines = _stage(ctx, reader)
     places = _placeholders(kind)
-    # The one pass over the file: parse and validate every row, in parallel, into memory.
-    with reading_errors(ctx):
-        db.run_file(f"ingest/{kind.stage_sql}", raw=staged.raw_sql, **templates)
-        staged_rows = db.scalar("SELECT count(*) FROM _stage_rows")
-        lines = staged.finish(staged_rows) if staged.finish else Lines()
     _number_lines(db, staged, lines)
     # Count the rows, keep the rejected ones, find naive timestamps.
     db.run_file("ingest/check_file", key=places["key"])
@@ -228,6 +214,8 @@ def reading_errors(ctx: ReadContext) -> Iterator[None]:
     except duckdb.Error as exc:
         text = first_line(exc)
         lower = text.lower()
+        if "state machine reached an invalid state" in lower:
+            raise InputError(f"cannot be split as CSV ({text})", path=ctx.where) from exc
         if any(w in lower for w in ("unicode", "utf-8", "utf8", "invalid byte")):
             raise InputError("bytes that are not valid UTF-8; pass --encoding (for example --encoding gbk)",
                              path=ctx.where) from exc
@@ -236,6 +224,28 @@ def reading_errors(ctx: ReadContext) -> Iterator[None]:
         if any(w in lower for w in ("parquet", "magic bytes", "footer", "thrift")):
             raise InputError(f"cannot read as Parquet: {text}", path=ctx.where) from exc
         raise
+
+
+def _stage(ctx: ReadContext, reader) -> tuple[Staged, dict[str, str], Lines]:
+    """The reader's relation as `_stage_raw`, parsed and validated into `_stage_rows`; its
+    column types; the rows' lines."""
+    db, kind = ctx.db, ctx.kind
+    with reading_errors(ctx):
+        staged = reader.stage(ctx)
+    relation = staged.relation
+    if kind is CONFIG_CHANGES:
+        from analyzer.ingest.campaign_models import with_models
+
+        relation = with_models(ctx, relation)
+    db.execute(f"CREATE OR REPLACE TEMP VIEW _stage_raw AS {relation}").fetchall()
+    types = dict(db.rows("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM _stage_raw)"))
+    templates = value_templates(ctx, types)
+    # The one pass over the file: parse and validate every row, in parallel, into memory.
+    with reading_errors(ctx):
+        db.run_file(f"ingest/{kind.stage_sql}", raw=staged.raw_sql, **templates)
+        staged_rows = db.scalar("SELECT count(*) FROM _stage_rows")
+        lines = staged.finish(staged_rows) if staged.finish else Lines()
+    return staged, types, lines
 
 
 def _number_lines(db: Database, staged: Staged, lines: Lines) -> None:

@@ -85,6 +85,15 @@ def _decode(head: bytes, encoding: str | None, path: Path) -> tuple[str, str, bo
     raise InputError("bytes that are neither UTF-8 nor GB18030/GBK; pass --encoding", path=str(path))
 
 
+def _binary(head: bytes) -> bool:
+    """Mostly control bytes: not text (a stray NUL inside an id is text, and is rejected later)."""
+    chunk = head[:4096]
+    if not chunk or chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    control = sum(1 for b in chunk if b < 9 or 13 < b < 32)
+    return control > len(chunk) // 20
+
+
 def _json_shape(text: str, lines: tuple[str, ...]) -> JsonShape | None:
     body = text.lstrip("\ufeff \t\r\n")
     if not body or body[0] not in "[{":
@@ -127,7 +136,7 @@ def sample(path: Path, encoding: str | None = None) -> Sample:
     head, compressed = _head(path)
     if head.startswith(PARQUET_MAGIC):
         return Sample(path, compressed, True, "binary", False, "")
-    if b"\x00" in head[:4096] and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _binary(head):
         raise InputError("a binary file, not CSV, JSON or Parquet", path=str(path))
     if encoding and encoding.lower().replace("_", "-") in UTF8 and head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"

@@ -123,7 +123,14 @@ def prepare_text(ctx: ReadContext, *, header: Callable[[str], bool] | None = Non
     to leave out is read as it is: only its lines are counted (for the line numbers)."""
     enc = ctx.sample.encoding
     if enc in ("utf-8", "utf-8-sig") and header is None and trailer is None and clean is None:
-        return Prepared(ctx.src.path, 1, 0, count_lines(ctx.src.path) - 1)
+        lines, crlf, newlines = count_lines(ctx.src.path, crlf=True)
+        if not 0 < crlf < newlines:
+            return Prepared(ctx.src.path, 1, 0, lines - 1)
+        # CRLF and LF lines mixed (files concatenated from two systems) stop DuckDB's strict
+        # CSV parser: a copy with every line ending LF is read instead
+        clean = _lf
+    elif ctx.sample.text.count("\r\n") not in (0, ctx.sample.text.count("\n")):
+        clean = (lambda line, inner=clean: _lf(inner(line) if inner else line))  # noqa: E731
     out_path = ctx.workdir / (ctx.src.path.name.removesuffix(".gz") + ".utf8")
     header_line, skipped, data_lines, seen_header, in_trailer, n = 1, 0, 0, header is None, False, 0
     try:
@@ -155,17 +162,26 @@ def prepare_text(ctx: ReadContext, *, header: Callable[[str], bool] | None = Non
     return Prepared(out_path, header_line, skipped, data_lines)
 
 
-def count_lines(path: Path) -> int:
-    """Physical lines of the (decompressed) file: newlines, plus a last line without one."""
-    count, last = 0, b"\n"
+def _lf(line: str) -> str:
+    return line.rstrip("\r\n") + "\n" if line.endswith(("\r", "\n")) else line
+
+
+def count_lines(path: Path, *, crlf: bool = False):
+    """Physical lines of the (decompressed) file: newlines, plus a last line without one; with
+    `crlf`, also how many end CRLF and how many newlines there are."""
+    count, windows, last, tail = 0, 0, b"\n", b""
     try:
         with (gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")) as fh:
             while block := fh.read(BLOCK):
                 count += block.count(b"\n")
+                if crlf:
+                    windows += (tail + block).count(b"\r\n")
+                    tail = block[-1:]
                 last = block[-1:]
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read: {first_line(exc)}", path=str(path)) from exc
-    return count + (last != b"\n")
+        raise InputError(f"the file is cut short or cannot be read: {first_line(exc)}", path=str(path)) from exc
+    lines = count + (last != b"\n")
+    return (lines, windows, count) if crlf else lines
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -325,8 +341,11 @@ def json_valid_object(j: str) -> str:
 
 # --- the relation -------------------------------------------------------------------------------
 def naive_expr(ts_sql: str) -> str:
-    return (f"(NULLIF(trim(CAST({ts_sql} AS VARCHAR)), '') IS NOT NULL "
-            f"AND NOT regexp_matches(trim(CAST({ts_sql} AS VARCHAR)), {quote_literal(OFFSET_RE)}))")
+    """A text instant without an offset that reads as a timestamp (so it needs a zone); text that
+    is no timestamp at all is left to the validation (bad_timestamp)."""
+    text = f"trim(CAST({ts_sql} AS VARCHAR))"
+    return (f"(NULLIF({text}, '') IS NOT NULL AND NOT regexp_matches({text}, {quote_literal(OFFSET_RE)}) "
+            f"AND TRY_CAST({text} AS TIMESTAMP) IS NOT NULL)")
 
 
 def columns_sql(ctx: ReadContext, own: Mapping[str, str], access: Callable[[str], str],

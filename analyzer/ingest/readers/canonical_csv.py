@@ -41,6 +41,8 @@ def own_columns(ctx: ReadContext, present) -> dict[str, str]:
 
 
 def stage(ctx: ReadContext) -> Staged:
+    if ctx.sample.parquet:
+        raise InputError("a Parquet file, not CSV", path=ctx.where)
     prepared = prepare_text(ctx)
     source = csv_source(ctx, prepared)
     header = set(source.header)

@@ -42,7 +42,8 @@ def _keys(ctx: ReadContext, lines: str) -> set[str]:
 
 def stage(ctx: ReadContext) -> Staged:
     shape = ctx.sample.json
-    assert shape is not None
+    if shape is None:
+        raise InputError("not JSON (JSON lines, an array or a document)", path=ctx.where)
     if shape.layout == "lines":
         path = prepare_text(ctx).path  # UTF-8 as it is; other encodings transcoded
         converted = False

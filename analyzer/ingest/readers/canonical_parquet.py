@@ -43,6 +43,8 @@ def struct_access(columns: dict[str, str], where: str):
 
 
 def stage(ctx: ReadContext) -> Staged:
+    if not ctx.sample.parquet or ctx.sample.compressed:
+        raise InputError("not a Parquet file", path=ctx.where)
     relation = parquet_relation([str(ctx.src.path)])
     columns = schema(ctx, relation)
     present = columns.__contains__
