@@ -261,7 +261,9 @@ def test_named_changes_and_bad_names(tmp_path, cli):
 def test_check_passes_on_the_sample_and_fails_on_tampering(tmp_path, cli, sample_db):
     ok = cli("check", "--db", sample_db)
     assert ok.code == 0, ok.stdout + ok.stderr
-    assert ok.stdout.count("ok  ") == 6
+    from analyzer.analysis.checks import CHECKS
+
+    assert ok.stdout.count("ok  ") == len(CHECKS) == 7
     tampered = tmp_path / "tampered.duckdb"
     tampered.write_bytes(Path(sample_db).read_bytes())
     with Database(tampered) as db:
