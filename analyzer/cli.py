@@ -64,6 +64,32 @@ def main(debug: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
+def db_option(help_text: str):
+    return click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                        help=help_text)
+
+
+def label_option(help_text: str = "Which analysis (analyze --label); default: the default one."):
+    return click.option("--label", default="default", show_default=True, help=help_text)
+
+
+def _open_analysis(db_path: Path, label: str):
+    """The database read-only, on the analysis `label` (an unknown label lists the known ones)."""
+    from analyzer.analysis import labels
+    from analyzer.db import Database
+
+    if not db_path.exists():
+        raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
+                         path=str(db_path))
+    db = Database(db_path, read_only=True)
+    try:
+        labels.open_analysis(db, label)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 def _progress(message: str) -> None:
     if err.is_terminal:
         err.print(f"[dim]{message}[/dim]")
@@ -170,8 +196,7 @@ class ManyPathsCommand(click.Command):
 
 
 @main.command(cls=ManyPathsCommand)
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="DuckDB file to load into (created if missing).")
+@db_option("DuckDB file to load into (created if missing; written as its next generation).")
 @click.option("--transactions", multiple=True, help="Transaction files: canonical CSV/JSON/Parquet or a bill export.")
 @click.option("--config-changes", multiple=True, help="Config-change and flag audit logs.")
 @click.option("--events", multiple=True, help="Other timeline events (alerts, statements, reports).")
@@ -248,7 +273,7 @@ def formats() -> None:
 
 # --- analyze -----------------------------------------------------------------------------
 @main.command()
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@db_option("The ingested DuckDB file; the analysis is written as its next generation.")
 @click.option("--campaign", "campaigns", multiple=True, help="Campaign(s) to price (default: the bad change's).")
 @click.option("--bad-change", default=None, help="The change_id that started the bad period (default: inferred).")
 @click.option("--fix-change", default=None, help="The change_id that ended it (default: inferred).")
@@ -257,19 +282,26 @@ def formats() -> None:
 @click.option("--exploit-min-txns", default=10, show_default=True, type=click.IntRange(min=1),
               help="Affected transfers/card repayments that flag a user as an exploiter.")
 @click.option("--tz", default=None, help="Zone to show instants in (default: the zone used at ingest, else UTC).")
+@click.option("--label", default="default", show_default=True,
+              help="Name of this analysis, kept beside the others (e.g. inferred, named-0047, lag-120s).")
+@click.option("--currency", default=None, help="Analyse only the payments in this currency (ISO 4217).")
+@click.option("--strict", is_flag=True, help="A doubtful --bad-change or --fix-change is an error, not a warning.")
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
-            lag_tolerance: float, exploit_min_txns: int, tz: str | None) -> None:
+            lag_tolerance: float, exploit_min_txns: int, tz: str | None, label: str, currency: str | None,
+            strict: bool) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
-    from analyzer.analysis.pipeline import AnalysisParams
     from analyzer import store
+    from analyzer.analysis import labels
+    from analyzer.analysis.pipeline import AnalysisParams
     from analyzer.analysis.pipeline import analyze as run_analyze
-    from analyzer.ingest.loader import check_tz
     from analyzer.analysis.summary import load_summary
+    from analyzer.ingest.loader import check_tz
 
     check_tz(tz)
+    labels.check(label)
     params = AnalysisParams(campaigns=campaigns, bad_change=bad_change, fix_change=fix_change,
                             lag_tolerance_ms=round(lag_tolerance * 1000), exploit_min_txns=exploit_min_txns,
-                            display_tz=tz)
+                            display_tz=tz, label=label, currency=currency, strict=strict)
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
     with store.writer(db_path, "analyze") as db:
@@ -281,15 +313,15 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
 
 # --- check -------------------------------------------------------------------------------
 @main.command()
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def check(db_path: Path) -> None:
+@db_option("The analyzed DuckDB file (read only).")
+@label_option()
+def check(db_path: Path, label: str) -> None:
     """Run the invariants; exit 4 with the offending rows when one fails."""
     import polars as pl
 
     from analyzer.analysis.checks import run_checks
-    from analyzer.db import Database
 
-    with Database(db_path, read_only=True) as db:
+    with _open_analysis(db_path, label) as db:
         results = run_checks(db)
     failed = [r for r in results if not r.passed]
     for r in results:
@@ -305,7 +337,7 @@ def check(db_path: Path) -> None:
 
 # --- report ------------------------------------------------------------------------------
 @main.command()
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@db_option("The analyzed DuckDB file (read only).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the reports into (created if missing).")
 @click.option("--format", "formats", default="csv,parquet,xlsx,html,md,timeline", show_default=True,
@@ -314,27 +346,47 @@ def check(db_path: Path) -> None:
               help="Mask user ids and payees everywhere / nowhere (default: in HTML and Markdown only).")
 @click.option("--raw-csv", is_flag=True,
               help="Write CSV cells as they are (for machines), without neutralising spreadsheet formulas.")
-def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None, raw_csv: bool) -> None:
+@click.option("--allow-stale", is_flag=True,
+              help="Report an analysis older than the data (the report then says so on its first page).")
+@label_option()
+def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None, raw_csv: bool, allow_stale: bool,
+           label: str) -> None:
     """Write affected-user exports, the incident report and the timeline export."""
-    from analyzer.db import Database
     from analyzer.report import ALL_FORMATS, write_reports
 
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     unknown = sorted(set(chosen) - set(ALL_FORMATS))
     if unknown or not chosen:
         raise UsageError(f"--format: unknown {', '.join(unknown) or '(empty)'}; choose from {', '.join(ALL_FORMATS)}")
-    if not db_path.exists():
-        raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
-                         path=str(db_path))
-    with Database(db_path, read_only=True) as db:
-        result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii, raw_csv=raw_csv)
+    with _open_analysis(db_path, label) as db:
+        result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii, raw_csv=raw_csv,
+                               allow_stale=allow_stale)
     for path in result.files:
         out.print(str(path), markup=False)
 
 
+# --- compare -----------------------------------------------------------------------------
+@main.command()
+@db_option("The analyzed DuckDB file (read only).")
+@click.argument("first")
+@click.argument("second")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare(db_path: Path, first: str, second: str, as_json: bool) -> None:
+    """What differs between two analyses of the database (analyze --label)."""
+    from analyzer.analysis.compare import compare as run_compare
+
+    with _open_analysis(db_path, first) as db:
+        result = run_compare(db, first, second)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        return
+    for line in result.lines():
+        out.print(line, markup=False)
+
+
 # --- dashboard ---------------------------------------------------------------------------
 @main.command()
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@db_option("The analyzed DuckDB file (opened read only, one generation per page).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535),
               help="Port to listen on (default: 8501, or the next free one).")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -380,14 +432,14 @@ def bench(payments: tuple[int, ...], fmt: str, repeat: int, memory_limit: str | 
 
 # --- summary -----------------------------------------------------------------------------
 @main.command()
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@db_option("The ingested or analyzed DuckDB file (read only).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (the keys are a contract).")
-def summary(db_path: Path, as_json: bool) -> None:
+@label_option()
+def summary(db_path: Path, as_json: bool, label: str) -> None:
     """Print the incident summary."""
-    from analyzer.db import Database
     from analyzer.analysis.summary import load_summary
 
-    with Database(db_path, read_only=True) as db:
+    with _open_analysis(db_path, label) as db:
         data = load_summary(db)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -396,9 +448,9 @@ def summary(db_path: Path, as_json: bool) -> None:
 
 
 def _print_summary(data: dict) -> None:
-    width = max(len(k) for k in data)
-    for key, value in data.items():
-        out.print(f"{key:<{width}}  {value}", markup=False)
+    from analyzer.analysis.summary import as_text
+
+    out.print(as_text(data), markup=False)
 
 
 if __name__ == "__main__":

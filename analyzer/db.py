@@ -133,8 +133,13 @@ class Database:
 
     # --- helpers -----------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
-        return bool(self.scalar(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]))
+        """A table or view of that name on this connection's search path (the chosen analysis,
+        then main; analyzer/analysis/labels.py)."""
+        try:
+            self.execute(f"SELECT 1 FROM {sql.quote_ident(name)} LIMIT 0").fetchall()
+        except duckdb.CatalogException:
+            return False
+        return True
 
     def require_tables(self, *names: str, hint: str) -> None:
         missing = [n for n in names if not self.has_table(n)]

@@ -94,3 +94,16 @@ def duration_expr(column: str) -> pl.Expr:
     minutes = pl.when((h > 0) | (m > 0)).then(m.cast(pl.String) + pl.lit("m ")).otherwise(pl.lit(""))
     secs = (t // 10).cast(pl.String) + pl.lit(".") + (t % 10).cast(pl.String) + pl.lit("s")
     return pl.when(seconds.is_null()).then(None).otherwise(sign + hours + minutes + secs).alias(column)
+
+
+def compact_money(value: Decimal | str | None) -> str:
+    """A headline amount short enough for a metric card: 4761914.07 -> '4.76M', 123456.78 ->
+    '123.5K'; below 100,000 exact ('12,345.67'). The exact figure goes beside it (hover, tables)."""
+    if value is None:
+        return "-"
+    d = Decimal(value)
+    for limit, suffix, places in ((Decimal(10) ** 9, "B", "0.01"), (Decimal(10) ** 6, "M", "0.01"),
+                                  (Decimal(10) ** 5, "K", "0.1")):
+        if abs(d) >= limit:
+            return f"{(d / limit).quantize(Decimal(places), rounding='ROUND_HALF_UP')}{suffix}"
+    return money(d)

@@ -38,12 +38,17 @@ if REQUIRE_AUTH and not user.get("is_logged_in", False):
     st.stop()
 
 path = data.db_path_from_args()
-problem, generation = data.problem(path)
+label = st.session_state.get("analysis_label", "default")
+problem, generation = data.problem(path, label)
+if problem is not None and label != "default":  # a label that is gone: back to the default analysis
+    label = "default"
+    st.session_state.pop("analysis_label", None)
+    problem, generation = data.problem(path, label)
 if problem is not None:
     data.show_problem(problem)
     st.stop()
 
-data.set_context(data.Context(path=path, generation=generation, tz="UTC", mask=True, summary={}))
+data.set_context(data.Context(path=path, generation=generation, tz="UTC", mask=True, summary={}, label=label))
 summary = data.summary()
 incident_tz = summary.get("display_tz") or "UTC"
 seen = st.session_state.get("_seen_generation")
@@ -77,6 +82,11 @@ with st.sidebar:
     st.caption(f"Campaign {data.plain(', '.join(summary.get('campaigns') or [summary.get('campaign_id') or '-']))}; "
                f"analyzed {data.plain(instant(summary.get('analyzed_at'), incident_tz, millis=False))}")
     watch_generation()
+    known = data.analyses()
+    if len(known) > 1:
+        st.selectbox("Analysis", known, key="analysis_label",
+                     help="Named analyses of this database (analyzer analyze --label); compare them with "
+                          "analyzer compare.")
     zones = [incident_tz] if incident_tz == "UTC" else [incident_tz, "UTC"]
     tz = st.radio("Time zone", zones, key="tz",
                   format_func=lambda z: f"Incident zone ({z})" if z == incident_tz and z != "UTC" else z,
@@ -98,6 +108,16 @@ with st.sidebar:
             st.logout()
 
 data.set_context(dataclasses.replace(data.context(), tz=tz, mask=not reveal, summary=summary, who=who))
+
+fresh = data.freshness()
+if fresh["stale"]:
+    since = ", ".join(Path(f).name for f in fresh["files_since"])
+    again = f"analyzer analyze --db {path}" + (f" --label {label}" if label != "default" else "")
+    st.warning(f"The analysis is older than the data ({data.plain(since or 'files')} ingested after it): the "
+               "figures are those of the earlier analysis. Run this, then reload:", icon=":material/history:")
+    st.code(again, language="sh")
+for warning in summary.get("warnings") or []:
+    st.warning(data.plain(warning), icon=":material/help:")
 
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 import os
 import re
 import sys
@@ -26,6 +28,7 @@ import polars as pl
 import streamlit as st
 
 from analyzer import store
+from analyzer.analysis import labels
 from analyzer.db import Database
 from analyzer.errors import AnalyzerError
 from analyzer.formatting import duration_expr, money_expr
@@ -86,6 +89,7 @@ class Context:
     mask: bool
     summary: dict[str, Any]
     who: str = "local"  # the name audit lines give the user of this session
+    label: str = "default"  # which analysis (analyze --label)
 
 
 def set_context(ctx: Context) -> None:
@@ -96,15 +100,15 @@ def context() -> Context:
     return st.session_state["_context"]
 
 
-def problem(path: str | None) -> tuple[queries.Problem | None, str | None]:
+def problem(path: str | None, label: str = "default") -> tuple[queries.Problem | None, str | None]:
     """(why the dashboard cannot show this database, or None; the generation key it read)."""
     if not path:
         return queries.open_problem(path), None
     try:
-        db, gen = open_current(path)
+        _db, gen = open_current(path)
     except Exception as exc:  # missing, not DuckDB: a page, not a traceback
         return queries.open_problem(path, exc), None
-    with db.cursor() as cur:
+    with _cursor(path, gen.key, label) as cur:
         try:
             return queries.problem(cur), gen.key
         except Exception as exc:
@@ -115,10 +119,18 @@ def problem(path: str | None) -> tuple[queries.Problem | None, str | None]:
 _QUERIES: dict[str, Callable[..., Any]] = {}
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def _cached(name: str, path: str, generation: str, args: tuple, kwargs: tuple) -> Any:
+@contextmanager
+def _cursor(path: str, generation: str, label: str) -> Iterator[Database]:
+    """A cursor of its own on the generation, reading the analysis `label`."""
     db = _generation_db(path, generation)
     with db.cursor() as cur:
+        labels.set_path(cur, labels.schema(label))
+        yield cur
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(name: str, path: str, generation: str, label: str, args: tuple, kwargs: tuple) -> Any:
+    with _cursor(path, generation, label) as cur:
         return _QUERIES[name](cur, *args, **dict(kwargs))
 
 
@@ -130,7 +142,7 @@ def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
         ctx = context()
-        return _cached(fn.__name__, ctx.path, ctx.generation, args, tuple(sorted(kwargs.items())))
+        return _cached(fn.__name__, ctx.path, ctx.generation, ctx.label, args, tuple(sorted(kwargs.items())))
 
     return call
 
@@ -138,8 +150,7 @@ def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
 def uncached(ctx: Context, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """`fn(cursor, *args, **kwargs)` on the generation of `ctx`, not cached. Takes the context
     explicitly: a deferred download runs later, outside the script run and its session state."""
-    db = _generation_db(ctx.path, ctx.generation)
-    with db.cursor() as cur:
+    with _cursor(ctx.path, ctx.generation, ctx.label) as cur:
         return fn(cur, *args, **kwargs)
 
 
@@ -162,10 +173,12 @@ rejects_by_reason = cached(queries.rejects_by_reason)
 reject_examples = cached(queries.reject_examples)
 disputed = cached(queries.disputed)
 history = cached(queries.history)
+analyses = cached(queries.analyses)
+freshness = cached(queries.freshness)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _timeline_figure(path: str, generation: str, tz: str) -> Any:
+def _timeline_figure(path: str, generation: str, label: str, tz: str) -> Any:
     from analyzer.charts import timeline_figure as build
 
     return build(minute_metrics(), second_metrics(), timeline(), summary(), tz)
@@ -174,7 +187,7 @@ def _timeline_figure(path: str, generation: str, tz: str) -> Any:
 def timeline_figure(tz: str) -> Any:
     """The Timeline page's figure (analyzer.charts.timeline_figure), built once per generation and zone."""
     ctx = context()
-    return _timeline_figure(ctx.path, ctx.generation, tz)
+    return _timeline_figure(ctx.path, ctx.generation, ctx.label, tz)
 
 
 def download(ctx: Context, kind: str, filters: queries.UserFilters, mask: bool, tz: str) -> bytes:
@@ -249,12 +262,30 @@ def shown(df: pl.DataFrame, tz: str, *, durations: tuple[str, ...] = (),
     return out, config
 
 
+# What people call the columns (the frames keep their names; only the headers change).
+HUMAN = {"txn_id": "payment", "user_id": "user", "merchant_id": "payee", "ts": "time", "excess": "excess",
+         "excess_total": "excess", "net_excess_total": "net excess", "net_excess": "net excess",
+         "affected_txns": "affected payments", "affected_users": "affected users",
+         "affected_merchants": "affected payees", "amount_total": "amount", "discount_total": "discount",
+         "expected_total": "expected", "fully_refunded_txns": "fully refunded", "partially_refunded_txns":
+         "partly refunded", "first_affected_at": "first affected", "last_affected_at": "last affected",
+         "exploit_flag": "exploiter", "exploit_scene_txns": "transfers / repayments", "exploit_reason": "why flagged",
+         "merchants": "payees", "refunded_amount": "refunded", "logged_version": "version (logged)",
+         "explained_by": "priced by", "intended_version": "intended", "in_bad_period": "in the bad period",
+         "change_id": "change", "campaign_id": "campaign", "rows_read": "read", "rows_loaded": "loaded",
+         "rows_duplicate": "duplicate", "rows_rejected": "rejected", "rows_skipped": "skipped"}
+ROW_PX, HEADER_PX, MAX_HEIGHT = 35, 38, 2000
+
+
 def table(df: pl.DataFrame, tz: str, *, key: str | None = None, durations: tuple[str, ...] = (),
           labels: dict[str, str] | None = None, where: Any = None, column_config: dict[str, Any] | None = None,
           **kwargs: Any) -> Any:
-    """Show a frame (see `shown`) as a full-width table without the index; returns st.dataframe's value."""
-    frame, config = shown(df, tz, durations=durations, labels=labels)
+    """Show a frame (see `shown`) as a full-width table without the index, with human column names
+    and tall enough for every row of a page (a page of 50 shows 50); returns st.dataframe's value."""
+    names = {c: HUMAN[c] for c in df.columns if c in HUMAN}
+    frame, config = shown(df, tz, durations=durations, labels={**names, **(labels or {})})
     config.update(column_config or {})
+    kwargs.setdefault("height", min(MAX_HEIGHT, HEADER_PX + ROW_PX * max(df.height, 1)))
     return (where or st).dataframe(frame, hide_index=True, width="stretch", column_config=config, key=key,
                                    placeholder="-", **kwargs)
 

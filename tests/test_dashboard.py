@@ -21,7 +21,7 @@ import pytest
 from analyzer.db import Database
 from analyzer.serve import queries
 from analyzer.serve.queries import UserFilters
-from analyzer.formatting import count, duration, money
+from analyzer.formatting import compact_money, count, duration, money
 from tests.conftest import ROOT, ingest_sample, run_cli
 
 APP = str(ROOT / "dashboards" / "app.py")
@@ -212,8 +212,11 @@ def test_overview_figures_equal_analyzer_summary(app, dash_db):
     assert shown["Affected payments"] == count(s["affected_txns"])
     assert shown["Affected merchants"] == count(s["affected_merchants"])
     assert shown["Exploiters"] == count(s["exploiters"])
-    assert shown["Excess (gross)"] == money(s["excess_total"])
-    assert shown["Excess net of refunds"] == money(s["net_excess_total"])
+    helps = {m.label: m.help for m in app.metric}
+    assert shown["Excess (gross)"] == compact_money(s["excess_total"]) == "3.98M"  # never cut on a card
+    assert shown["Excess net of refunds"] == compact_money(s["net_excess_total"])
+    assert helps["Excess (gross)"].startswith(f"Exactly {money(s['excess_total'])}")  # the exact figure on hover
+    assert helps["Excess net of refunds"].startswith(f"Exactly {money(s['net_excess_total'])}")
     assert shown["Exposure"] == duration(s["exposure_s"])
     assert shown["Time to detect"] == duration(s["time_to_detect_s"])
     assert shown["Time to mitigate"] == duration(s["time_to_mitigate_s"])

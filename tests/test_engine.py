@@ -263,7 +263,7 @@ def test_check_passes_on_the_sample_and_fails_on_tampering(tmp_path, cli, sample
     assert ok.code == 0, ok.stdout + ok.stderr
     from analyzer.analysis.checks import CHECKS
 
-    assert ok.stdout.count("ok  ") == len(CHECKS) == 7
+    assert ok.stdout.count("ok  ") == len(CHECKS) == 8
     tampered = tmp_path / "tampered.duckdb"
     tampered.write_bytes(Path(sample_db).read_bytes())
     with Database(tampered) as db:

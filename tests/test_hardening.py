@@ -393,3 +393,10 @@ def test_decimal_money_stays_decimal(tmp_path):
                                       "'transactions' AND column_name IN ('amount', 'discount', 'paid')")} == {
             "DECIMAL(18,2)"}
     assert os.path.exists(tmp_path / "t.duckdb")
+
+
+def test_a_config_without_scenes_applies_to_every_scene(tmp_path):
+    changes = [{**c, "config": {k: v for k, v in c["config"].items() if k != "scenes"}} for c in CHANGES]
+    with Database(tmp_path / "t.duckdb") as db:
+        ingest(db, config_changes=[changes_file(tmp_path, changes)])
+        assert db.rows("SELECT DISTINCT scenes FROM config_changes") == [(["*"],)]

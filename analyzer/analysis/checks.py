@@ -31,6 +31,8 @@ CHECKS = (
     Check("one_live_version", "one live config version per campaign per instant", ("config_versions",)),
     Check("affected_explained", "every affected payment is explained or listed as unexplained",
           ("affected_transactions", "unexplained_payments")),
+    Check("analysis_current", "the analysis is of the data now loaded (nothing ingested since analyze)",
+          ("incident_summary", "inputs_now")),
     Check("money_reconciles", "excess totals equal per payment, per user, per merchant, per scene",
           ("affected_transactions", "affected_users", "affected_merchants", "affected_scenes", "incident_summary")),
 )

@@ -9,13 +9,18 @@ atomically; the raw tables are never written.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from analyzer import __version__
-from analyzer.db import Database
-from analyzer.errors import DataError
+from analyzer.analysis import freshness, labels
 from analyzer.analysis.impact import BadPeriod, bad_period
+from analyzer.db import Database
+from analyzer.errors import DataError, UsageError
+from analyzer.sql import quote_literal
 
 # Every table analyze builds: what the dashboard and the report need before they can show an incident.
 DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions", "unexplained_payments",
@@ -39,6 +44,9 @@ class AnalysisParams:
     exploit_scenes: tuple[str, ...] = field(default=DEFAULT_EXPLOIT_SCENES)
     display_tz: str | None = None
     memory_limit: str | None = ANALYZE_MEMORY_LIMIT  # None: keep the connection's own limit
+    label: str = labels.DEFAULT      # the name of this analysis (its own schema unless default)
+    currency: str | None = None      # analyse only the payments of this currency
+    strict: bool = False             # a doubtful named bad / fix change is an error, not a warning
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,9 @@ def analyze(db: Database, params: AnalysisParams = AnalysisParams()) -> Analysis
         raise DataError(f"{db.path}: no config changes loaded; ingest the config-change log with --config-changes")
     if not db.scalar("SELECT count(*) FROM transactions"):
         raise DataError(f"{db.path}: no transactions loaded; ingest them with --transactions")
+    labels.check(params.label)
+    check_campaigns(db, params.campaigns)
+    params = check_currency(db, params)
     tz = incident_zone(db, params.display_tz)
     previous_limit = db.scalar("SELECT current_setting('memory_limit')")
     if params.memory_limit:
@@ -73,14 +84,53 @@ def analyze(db: Database, params: AnalysisParams = AnalysisParams()) -> Analysis
             db.run_file("analysis/memory_limit", {"memory_limit": previous_limit})
 
 
+def check_campaigns(db: Database, campaigns: tuple[str, ...]) -> None:
+    """Every --campaign is a campaign of the config log (else an error listing them, with the near match)."""
+    known = [r[0] for r in db.rows("SELECT DISTINCT campaign_id FROM main.config_changes "
+                                   "WHERE campaign_id IS NOT NULL ORDER BY campaign_id")]
+    for name in campaigns:
+        if name in known:
+            continue
+        folded = {k.lower(): k for k in known}
+        near = folded.get(name.lower()) or next(iter(difflib.get_close_matches(name, known, n=1)), None)
+        raise UsageError(f"--campaign {name!r}: no such campaign in the config log"
+                         + (f"; did you mean {near}?" if near else "") + f" (campaigns: {', '.join(known) or 'none'})")
+
+
+def check_currency(db: Database, params: AnalysisParams) -> AnalysisParams:
+    """Money is never summed across currencies: payments in several need --currency (each
+    currency its own analysis, labelled by it unless --label says otherwise)."""
+    found = {r["currency"]: r["payments"] for r in db.dicts_file("analysis/currencies",
+                                                                  {"campaigns": list(params.campaigns)})}
+    named = {c for c in found if c is not None}
+    if params.currency is None:
+        if len(named) > 1:
+            listed = ", ".join(f"{c or 'none given'} ({n:,} payments)" for c, n in found.items())
+            raise DataError(f"the payments are in several currencies: {listed}; money is never summed across "
+                            f"currencies: analyse each with --currency CODE (e.g. --currency {sorted(named)[0]})")
+        return dataclasses.replace(params, currency=next(iter(named), None))
+    currency = params.currency.upper()
+    if currency not in named:
+        raise UsageError(f"--currency {currency}: no payment in that currency "
+                         f"(currencies: {', '.join(sorted(named)) or 'none given'})")
+    label = params.label if params.label != labels.DEFAULT or len(named) == 1 else currency.lower()
+    return dataclasses.replace(params, currency=currency, label=label)
+
+
 def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
     with db.transaction():
+        schema_name = labels.create(db, params.label)
+        if params.currency is not None and schema_name != "main":
+            db.run_file("analysis/currency_view", currency=quote_literal(params.currency),
+                        include_unset="true" if len(_currencies(db)) == 1 else "false")
+        db.run_file("analysis/inputs_state")
+        state = freshness.inputs_state(db)
         db.run_file("analysis/macros")
         db.run_file("analysis/config_versions")
         # the one pass over every payment (change_impact and minute_metrics read its groups)
         db.run_file("analysis/payment_groups", {"campaigns": list(params.campaigns)})
         db.run_file("analysis/change_impact", {"campaigns": list(params.campaigns)})
-        period = bad_period(db, params.bad_change, params.fix_change)
+        period = bad_period(db, params.bad_change, params.fix_change, strict=params.strict)
         campaigns = params.campaigns or (period.campaign_id,)
         db.run_file("analysis/priced_transactions", {
             "campaigns": list(campaigns), "bad_campaign": period.campaign_id,
@@ -98,6 +148,19 @@ def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
             "bad_change_id": period.bad_change_id, "bad_inferred": period.bad_inferred,
             "bad_reason": period.bad_reason, "fix_change_id": period.fix_change_id,
             "fix_inferred": period.fix_inferred, "fix_note": period.fix_note,
-            "display_tz": tz, "tolerance_ms": params.lag_tolerance_ms, "analyzer_version": __version__})
+            "display_tz": tz, "tolerance_ms": params.lag_tolerance_ms, "analyzer_version": __version__,
+            "label": params.label, "currency": params.currency, "warnings": list(period.warnings),
+            "inputs_fingerprint": state["fingerprint"], "inputs_last_file_id": state["last_file_id"]})
         db.execute("DROP TABLE payment_groups").fetchall()
+        db.run_file("analysis/record_analysis", {
+            "label": params.label, "schema_name": schema_name, "analyzed_at": datetime.now(UTC),
+            "bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id,
+            "campaigns": list(campaigns), "currency": params.currency,
+            "parameters": json.dumps({"bad_change": params.bad_change, "fix_change": params.fix_change,
+                                      "lag_tolerance_ms": params.lag_tolerance_ms,
+                                      "exploit_min_txns": params.exploit_min_txns, "strict": params.strict})})
     return AnalysisResult(period=period, campaigns=tuple(campaigns), display_tz=tz)
+
+
+def _currencies(db: Database) -> set[str | None]:
+    return {r[0] for r in db.rows("SELECT DISTINCT currency FROM main.transactions")}

@@ -77,7 +77,7 @@ def require_analyzed(db: Database) -> None:
 
 def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_FORMATS,
                   mask_pii: bool | None = None, generated_at: datetime | None = None,
-                  raw_csv: bool = False) -> ReportResult:
+                  raw_csv: bool = False, allow_stale: bool = False) -> ReportResult:
     """Write the chosen formats into `out_dir` (created if missing), then manifest.json.
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless `raw_csv`.
@@ -91,6 +91,13 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
     if unknown:
         raise ValueError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(ALL_FORMATS)}")
     require_analyzed(db)
+    from analyzer.analysis.freshness import freshness
+
+    fresh = freshness(db)
+    if fresh.stale and not allow_stale:
+        label = db.scalar("SELECT analysis_label FROM incident_summary") or "default"
+        raise DataError(f"{db.path}: {fresh.message(db.path, label)}, or pass --allow-stale to report the "
+                        "older analysis (the report then says so on its first page)")
     masking = Masking.policy(mask_pii)
     tz = db.scalar("SELECT display_tz FROM incident_summary") or "UTC"
     out_dir = Path(out_dir)

@@ -104,6 +104,7 @@ class ReportContent:
     parameters: Table
     footer: str
     charts: Charts = field(compare=False)
+    alerts: tuple[str, ...] = ()  # first thing on the first page: a stale analysis, doubts about named changes
 
 
 def _text(value: Any) -> str:
@@ -325,6 +326,8 @@ def build_content(db: Database, masking: Masking) -> ReportContent:
         ["campaign(s) analysed", ", ".join(s["campaigns"] or [s["campaign_id"]])],
         ["bad change", f"{s['bad_change_id']}: {s['bad_change_reason']}"],
         ["fix change", f"{s['fix_change_id'] or 'none'}: {s['fix_change_note']}"],
+        ["analysis", s.get("analysis_label") or "default"],
+        ["currency", s.get("currency") or "not given"],
         ["lag tolerance", duration(s["lag_tolerance_ms"] / 1000)],
         ["display zone", tz],
         ["analysis run", f"{instant(s['analyzed_at'], tz)} by analyzer {s['analyzer_version']}"],
@@ -351,13 +354,27 @@ def build_content(db: Database, masking: Masking) -> ReportContent:
         summary=load_summary(db))
     return ReportContent(
         title=f"Incident report: campaign {bad.campaign_id}, {when}",
-        subtitle=f"bad change {bad.change_id}" + (f", fixed by {fix.change_id}" if fix else ", not fixed in the data")
-                 + f"; instants in {tz}",
+        subtitle=f"analysis {s.get('analysis_label') or 'default'}: bad change {bad.change_id}"
+                 + (f", fixed by {fix.change_id}" if fix else ", not fixed in the data")
+                 + f"; instants in {tz}" + (f"; amounts in {s['currency']}" if s.get("currency") else ""),
         tz=tz, masking=masking, masking_note=masking_note, story=_story(s, bad, fix, tz), key_figures=_key_figures(s, tz),
         bad_change=bad, fix_change=fix, timeline=timeline, scenes=scenes, merchants=merchants, top_users=top_users,
         exploiters=exploiters, exploiters_note=exploiters_note, guardrails=guardrails, guardrails_note=guardrails_note,
         files=files, rejects=rejects, quality_notes=quality_notes, checks=checks, inputs=inputs, parameters=parameters,
-        footer=footer, charts=charts)
+        footer=footer, charts=charts, alerts=_alerts(db, s))
+
+
+def _alerts(db: Database, s: dict[str, Any]) -> tuple[str, ...]:
+    """What the reader must know before any figure: a stale analysis, doubts about named changes."""
+    from analyzer.analysis.freshness import freshness
+
+    out = []
+    fresh = freshness(db)
+    if fresh.stale:
+        out.append("STALE: " + fresh.message(db.path, s.get("analysis_label") or "default")
+                   + ". The figures below are those of the analysis, not of all the data now loaded.")
+    out.extend(f"Warning: {w}" for w in s.get("warnings") or [])
+    return tuple(out)
 
 
 def _payee(row: dict[str, Any]) -> str:

@@ -69,7 +69,10 @@ def change(c: Change, label: str) -> list[str]:
 
 def render_markdown(content: ReportContent, pngs: dict[str, Path], notes: tuple[str, ...]) -> str:
     c = content
-    lines = [f"# {prose(c.title)}", "", f"_{prose(c.subtitle)}_", "", f"> {prose(c.masking_note)}", ""]
+    lines = [f"# {prose(c.title)}", "", f"_{prose(c.subtitle)}_", ""]
+    for alert in c.alerts:
+        lines += [f"> **{prose(alert)}**", ""]
+    lines += [f"> {prose(c.masking_note)}", ""]
 
     def chart(name: str) -> list[str]:
         if name in pngs:

@@ -21,6 +21,8 @@ from analyzer import sql, store
 from analyzer.db import Database
 from analyzer.sql import quote_ident
 from analyzer.errors import AnalyzerError
+from analyzer.analysis import labels
+from analyzer.analysis.freshness import freshness as analysis_freshness
 from analyzer.analysis.pipeline import DERIVED_TABLES
 from analyzer.analysis.summary import load_summary
 
@@ -103,6 +105,17 @@ def summary(db: Database) -> dict[str, Any]:
 def history(db: Database) -> list[dict[str, Any]]:
     """What made each generation of the database, newest first (analyzer/store.py)."""
     return store.history(db)
+
+
+def analyses(db: Database) -> list[str]:
+    """The labels of the analyses in the database (analyze --label), default first."""
+    return labels.known(db)
+
+
+def freshness(db: Database) -> dict[str, Any]:
+    """Is the analysis older than the data? {stale, files_since}."""
+    f = analysis_freshness(db)
+    return {"stale": f.stale, "files_since": list(f.files_since)}
 
 
 def bad_change(db: Database, change_id: str | None) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analyzer.formatting import count, duration, instant, money
+from analyzer.formatting import compact_money, count, duration, instant, money
 from dashboards import data
 
 ctx = data.context()
@@ -37,15 +37,24 @@ def sentence() -> str:
 
 st.markdown(sentence())
 
+CURRENCY = s.get("currency")
+
+
+def amount(key: str, what: str) -> tuple[str, str]:
+    """A headline amount: short enough never to be cut (4.76M), the exact figure on hover."""
+    exact = money(s.get(key)) + (f" {CURRENCY}" if CURRENCY else "")
+    return compact_money(s.get(key)), f"Exactly {exact}. {what}"
+
+
 FIGURES = [
     [("Affected users", count(s.get("affected_users")), "Users with at least one affected payment."),
      ("Affected payments", count(s.get("affected_txns")), "Payments whose discount differs from the intended config."),
      ("Affected merchants", count(s.get("affected_merchants")), "Payees of affected payments."),
      ("Exploiters", count(s.get("exploiters")), "Users flagged for many affected transfers/card repayments.")],
-    [("Excess (gross)", money(s.get("excess_total")), "Sum of discount - expected over affected payments."),
-     ("Excess net of refunds", money(s.get("net_excess_total")), "Leaves out fully refunded payments."),
-     ("Excess after the fix", money(s.get("excess_after_fix")), "Priced by lagging nodes after the rollback."),
-     ("Exploiters' excess", money(s.get("exploiters_excess_total")), None)],
+    [("Excess (gross)", *amount("excess_total", "Sum of discount - expected over affected payments.")),
+     ("Excess net of refunds", *amount("net_excess_total", "Leaves out fully refunded payments.")),
+     ("Excess after the fix", *amount("excess_after_fix", "Priced by lagging nodes after the rollback.")),
+     ("Exploiters' excess", *amount("exploiters_excess_total", "Excess of the users flagged as exploiters."))],
     [("Exposure", duration(s.get("exposure_s")), "First to last affected payment (the data window)."),
      ("Time to detect", duration(s.get("time_to_detect_s")), "First affected payment to the first alert."),
      ("Time to mitigate", duration(s.get("time_to_mitigate_s")), "First affected payment to the fix change."),
@@ -53,6 +62,8 @@ FIGURES = [
       "Fix change to the last affected payment: how long pricing nodes kept the bad config. "
       f"At the start: {duration(s.get('propagation_lag_start_s'))} from the bad change to the first affected payment.")],
 ]
+if CURRENCY:
+    st.caption(f"Amounts in {P(CURRENCY)}.")
 for row in FIGURES:
     for col, (label, value, help_text) in zip(st.columns(len(row), border=True), row):
         col.metric(label, value, help=help_text)

@@ -5,7 +5,9 @@
 --   exposure           first -> last affected payment
 --   propagation lag    bad change -> first affected payment; fix change -> last affected payment
 -- Parameters: $campaign_id, $bad_change_id, $fix_change_id, $bad_inferred, $bad_reason,
---   $fix_inferred, $fix_note, $display_tz, $tolerance_ms, $analyzer_version, $campaigns.
+--   $fix_inferred, $fix_note, $display_tz, $tolerance_ms, $analyzer_version, $campaigns, $label,
+--   $currency, $warnings (doubts about named changes), $inputs_fingerprint, $inputs_last_file_id (the
+--   state of the raw tables analysed: analyzer/analysis/freshness.py).
 CREATE OR REPLACE TABLE incident_summary AS
 WITH bad AS (SELECT * FROM config_versions WHERE change_id = $bad_change_id),
 fix AS (SELECT * FROM config_versions WHERE change_id = $fix_change_id),
@@ -75,7 +77,12 @@ SELECT
     $tolerance_ms AS lag_tolerance_ms,
     $display_tz AS display_tz,
     $analyzer_version AS analyzer_version,
-    now() AS analyzed_at
+    now() AS analyzed_at,
+    $label AS analysis_label,
+    $currency AS currency,
+    CAST($warnings AS VARCHAR[]) AS warnings,
+    $inputs_fingerprint AS inputs_fingerprint,
+    $inputs_last_file_id AS inputs_last_file_id
 FROM aff, expl, users
 LEFT JOIN peak ON true
 LEFT JOIN alert ON true

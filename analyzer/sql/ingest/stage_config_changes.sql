@@ -46,11 +46,11 @@ WITH typed AS (
         CASE WHEN config_ok THEN json_extract_string(config, '$.max_discount') END AS cap_text,
         CASE WHEN config_ok THEN json_extract_string(config, '$.min_amount') END AS min_text,
         CASE WHEN config_ok THEN
-            CASE json_type(config, '$.scenes')
+            -- absent or null: every scene (CASE x WHEN NULL never matches: coalesce first)
+            CASE coalesce(json_type(config, '$.scenes'), 'NULL')
                 WHEN 'ARRAY' THEN CAST(json_extract_string(config, '$.scenes[*]') AS VARCHAR[])
                 WHEN 'VARCHAR' THEN [json_extract_string(config, '$.scenes')]
                 WHEN 'NULL' THEN ['*']
-                WHEN NULL THEN ['*']
             END END AS scenes,
         CASE WHEN config_ok THEN lower(coalesce(json_extract_string(config, '$.enabled'), 'true')) END AS enabled_text
     FROM doc

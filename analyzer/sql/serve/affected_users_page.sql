@@ -14,9 +14,8 @@ WITH page AS (
     ORDER BY {{order}}
     LIMIT $limit OFFSET $offset
 )
-SELECT {{user_id}} AS user_id, affected_txns, amount_total, discount_total, expected_total,
-       excess_total, net_excess_total, fully_refunded_txns, partially_refunded_txns,
-       first_affected_at, last_affected_at, scenes, merchants, exploit_scene_txns, exploit_flag,
-       exploit_reason
+SELECT {{user_id}} AS user_id, excess_total, net_excess_total, affected_txns, exploit_flag,
+       exploit_scene_txns, scenes, first_affected_at, last_affected_at, amount_total, discount_total,
+       expected_total, fully_refunded_txns, partially_refunded_txns, merchants, exploit_reason
 FROM page AS u
 ORDER BY {{order}}
