@@ -50,10 +50,11 @@ def _events(changes: list[Change]) -> tuple[list[dict[str, Any]], dict[str, str]
             drafts.append((change.ts_ms, n, {
                 **base, "type": "feature-strategy-update", "environment": ENVIRONMENT,
                 "data": strategy(change.config), "preData": strategy(before[change.change_id] or {})}, change.change_id))
+    users = {actor: n for n, actor in enumerate(sorted({c.actor for c in changes}), 3)}  # Unleash's user ids
     events, ids = [], {}
     for event_id, (ts, _n, event, canonical) in enumerate(sorted(drafts, key=lambda d: (d[0], d[1])), FIRST_ID):
         events.append({"id": event_id, "type": event["type"], "createdBy": event["createdBy"],
-                       "createdByUserId": 3, "createdAt": iso_utc(ts), "data": event["data"],
+                       "createdByUserId": users[event["createdBy"]], "createdAt": iso_utc(ts), "data": event["data"],
                        "preData": event["preData"], "tags": event["tags"], "featureName": event["featureName"],
                        "project": event["project"], "environment": event["environment"]})
         if canonical is not None:

@@ -12,7 +12,7 @@
 --   action: FLAG_DELETED -> delete; no previous_state -> create; only `enabled` changed ->
 --   enable / disable; else update.
 --   config_raw / previous_raw: feature_state_value of new_state / previous_state (a JSON string
---   holding a document is that document); NULL after a deletion.
+--   holding a document is that document; an empty value is 'null'); 'null' after a deletion.
 --   _flag_on: new_state.enabled (false once deleted).
 -- Placeholders: {{records}} the file's records (json_records.sql).
 -- Grain: one row per change, per skipped record or blank line, per malformed line.
@@ -58,7 +58,7 @@ SELECT _line, _sub, false AS _skip, _malformed, _raw, _j,
        _action AS action, _id AS version,
        NULLIF(concat_ws('/', NULLIF(trim(json_extract_string(_state, '$.environment.name')), ''),
                              NULLIF(trim(json_extract_string(_state, '$.feature.name')), '')), '') AS object,
-       CASE WHEN _action = 'delete' THEN NULL ELSE _value END AS config_raw,
+       CASE WHEN _action = 'delete' THEN 'null' ELSE _value END AS config_raw,
        _old_value AS previous_raw,
        CAST(NULL AS VARCHAR) AS seq,
        CASE WHEN _action = 'delete' THEN false ELSE TRY_CAST(json_extract_string(_new, '$.enabled') AS BOOLEAN) END

@@ -12,7 +12,8 @@
 --   the entry's _id (list entries carry no versions).
 --   config_raw / previous_raw: the value of the variation the environment's fallthrough serves
 --   in currentVersion / previousVersion (a JSON string holding a document is that document);
---   NULL when the entry has no such version, or the fallthrough is a percentage rollout.
+--   NULL when the entry has no such version, or the fallthrough is a percentage rollout;
+--   'null' after a deletion.
 --   _flag_on: the environment's `on` in currentVersion (false once deleted or archived).
 --   ticket: the author's comment and the entry's title (a Markdown link reduced to its text).
 -- Entries without a flag-environment access of a change action (other resource kinds,
@@ -98,7 +99,7 @@ SELECT _line, _idx * 1000 + _env_n AS _sub, false AS _skip, _malformed, _raw, _j
        _action AS action,
        coalesce(json_extract_string(_cur_env, '$.version'), json_extract_string(_cur, '$._version'), _id) AS version,
        concat_ws('/', project, environment, flag) AS object,
-       ld_served(_cur, environment) AS config_raw,
+       CASE WHEN _action = 'delete' THEN 'null' ELSE ld_served(_cur, environment) END AS config_raw,
        ld_served(_prev, environment) AS previous_raw,
        CAST(NULL AS VARCHAR) AS seq,
        CASE WHEN _action = 'delete' OR _archived THEN false ELSE _on END AS _flag_on

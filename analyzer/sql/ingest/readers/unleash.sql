@@ -9,7 +9,8 @@
 --   ...) is skipped.
 --   config_raw / previous_raw: the configuration in data / preData: the payload of the
 --   strategy's (or the flag's) variant named `config`, else of its first JSON variant (a JSON
---   string holding a document is that document), else the strategy's parameters. An
+--   string holding a document is that document), else the strategy's parameters; 'null'
+--   after a removal, an archive or a deletion (nothing is served any more). An
 --   environment toggle carries no data: its configuration is the one the object's last
 --   strategy event in this file left (unchanged, before and after).
 --   _flag_on: the environment's state from its last enabled/disabled event in this file (NULL
@@ -79,7 +80,9 @@ SELECT _line, _sub, false AS _skip, _malformed, _raw, _j,
        json_extract_string(_j, '$.createdBy') AS actor,
        CAST(NULL AS VARCHAR) AS approver, CAST(NULL AS VARCHAR) AS ticket,
        _action AS action, _id AS version, _object AS object,
-       CASE WHEN _toggle THEN _left.c ELSE _after END AS config_raw,
+       CASE WHEN _toggle THEN _left.c
+            WHEN _type IN ('feature-strategy-remove', 'feature-archived', 'feature-deleted') THEN coalesce(_after, 'null')
+            ELSE _after END AS config_raw,
        CASE WHEN _toggle THEN _left.c ELSE _before END AS previous_raw,
        _id AS seq,
        CASE WHEN _type IN ('feature-strategy-remove', 'feature-archived', 'feature-deleted') THEN false
