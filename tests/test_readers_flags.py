@@ -18,6 +18,7 @@ from analyzer.db import Database
 from analyzer.errors import ExitCode
 from analyzer.ingest import ingest, readers
 from analyzer.ingest.kinds import CONFIG_CHANGES
+from analyzer.ingest.sniff import HEAD_BYTES
 from analyzer.ingest.sniff import sample as sniff_sample
 from tests.conftest import FIXTURES
 
@@ -396,6 +397,8 @@ def test_sample_in_flag_format_gives_the_truth(name, sample_dir, truth, formats_
         (log,) = db.dicts("SELECT * FROM load_manifest WHERE kind = 'config_changes'")
         analyze(db)
         summary = load_summary(db)
+        timeline = db.dicts("SELECT role, ref_id, title, detail FROM timeline WHERE role IN ('bad_change', 'fix_change') "
+                            "ORDER BY ts")
     assert log["format"] == name and log["rows_rejected"] == 0 and log["rows_skipped"] == SKIPPED[name]
     assert log["rows_read"] == log["rows_loaded"] + log["rows_duplicate"]
     for key in ("campaign_id", "affected_txns", "affected_users", "affected_merchants", "excess_total",
@@ -406,3 +409,26 @@ def test_sample_in_flag_format_gives_the_truth(name, sample_dir, truth, formats_
     assert summary["bad_change_inferred"] is True
     assert (summary["bad_change_id"], summary["fix_change_id"]) == (ids[truth["bad_change_id"]],
                                                                       ids[truth["fix_change_id"]])
+    # the timeline names them, their actor and (LaunchDarkly: the author's comment) their ticket
+    assert [(t["role"], t["ref_id"]) for t in timeline] == [("bad_change", ids[truth["bad_change_id"]]),
+                                                            ("fix_change", ids[truth["fix_change_id"]])]
+    assert "zhang.wei" in timeline[0]["title"] and "oncall.li" in timeline[1]["title"]
+    if name == "launchdarkly":
+        assert "ticket: MKT-2291" in timeline[0]["detail"] and "ticket: INC-3317" in timeline[1]["detail"]
+
+
+def test_responses_longer_than_the_sampled_head_are_still_recognised(tmp_path):
+    events = json.loads((UNLEASH / "admin_events_response.json").read_text(encoding="utf-8"))["events"]
+    many = [{**e, "id": 10_000 + n, "createdAt": f"2025-01-{10 + n // 1000:02d}T00:00:{n % 60:02d}.{n % 1000:03d}Z"}
+            for n, e in enumerate(events * 150)]
+    unleash = tmp_path / "events.json"  # one line, as the API returns it
+    unleash.write_text(json.dumps({"version": 1, "events": many, "totalEvents": len(many)}), encoding="utf-8")
+    items = json.loads((LAUNCHDARKLY / "auditlog_list_response.json").read_text(encoding="utf-8"))["items"]
+    ld = tmp_path / "auditlog.json"  # pretty-printed
+    ld.write_text(json.dumps({"items": [{**e, "_id": f"{n:024x}", "date": 1736900000000 + n}
+                                        for n, e in enumerate(items * 150)], "_links": {}}, indent=2), encoding="utf-8")
+    for path, name, rows_read, skipped in ((unleash, "unleash", 750, 300), (ld, "launchdarkly", 1200, 0)):
+        assert path.stat().st_size > 2 * HEAD_BYTES and not sniff_sample(path).json.keys  # the head holds no record
+        rows, m, rejects = load(tmp_path, path, name=f"{name}.duckdb")
+        assert m["format"] == name and rejects == []
+        assert accounting(m) == (rows_read, rows_read, 0, 0, skipped)
