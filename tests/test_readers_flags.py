@@ -205,34 +205,45 @@ def test_a_mapping_may_read_any_field_of_the_record(tmp_path):
 
 
 # --- LaunchDarkly ----------------------------------------------------------------------------------
+TO_PERCENT = ("* Changed the value of variation `campaign-config` from ~~`" + json.dumps(FIXED, separators=(",", ":"))
+              + "`~~ to `" + json.dumps(PERCENT, separators=(",", ":")) + "`")
+TO_FIXED = ("* Changed the value of variation `campaign-config` from ~~`" + json.dumps(PERCENT, separators=(",", ":"))
+            + "`~~ to `" + json.dumps(FIXED, separators=(",", ":")) + "`")
+
+
 def test_launchdarkly_list_entries_one_change_per_flag_environment(tmp_path):
     rows, m, rejects = load(tmp_path, LAUNCHDARKLY / "auditlog_list_response.json")
+    flag = "Spring instant discount 25"
+    # the ticket: the comment, the title without its link, and (no versions here) the description
     assert keyed(rows, "change_id", "ts", "actor", "action", "object", "ticket") == [
         ("678716a0c1d2e3f4a5b6c701/production", utc(2025, 1, 15, 2, 0, 0, 184000), "wang.fang@example.com", "create",
-         "default/production/spring-instant-25", "Fang created the flag Spring instant discount 25"),
+         "default/production/spring-instant-25", f"Fang created the flag {flag}"),
         ("678716a0c1d2e3f4a5b6c701/test", utc(2025, 1, 15, 2, 0, 0, 184000), "wang.fang@example.com", "create",
-         "default/test/spring-instant-25", "Fang created the flag Spring instant discount 25"),
+         "default/test/spring-instant-25", f"Fang created the flag {flag}"),
         ("67871718c1d2e3f4a5b6c702/production", utc(2025, 1, 15, 2, 2, 0, 91000), "wang.fang@example.com", "enable",
-         "default/production/spring-instant-25",
-         "Fang updated the flag Spring instant discount 25 in `Production`"),
+         "default/production/spring-instant-25", f"Fang updated the flag {flag} in `Production`; * Turned the flag on"),
         ("67887ae0c1d2e3f4a5b6c7a3/production", utc(2025, 1, 16, 3, 20, 0, 633000), "chen.jie@example.com", "disable",
          "default/production/new-checkout-ui",
-         "rollback of UI experiment; Jie updated the flag New checkout UI in `Production`"),
+         "rollback of UI experiment; Jie updated the flag New checkout UI in `Production`; * Turned the flag off"),
         ("6788a9c0c1d2e3f4a5b6c7b1/production", utc(2025, 1, 16, 6, 40, 0, 317000), "zhang.wei@example.com", "update",
-         "default/production/spring-instant-25", "Wei updated the flag Spring instant discount 25"),
+         "default/production/spring-instant-25", f"Wei updated the flag {flag}; {TO_PERCENT}"),
         ("6788a9c0c1d2e3f4a5b6c7b1/test", utc(2025, 1, 16, 6, 40, 0, 317000), "zhang.wei@example.com", "update",
-         "default/test/spring-instant-25", "Wei updated the flag Spring instant discount 25"),
+         "default/test/spring-instant-25", f"Wei updated the flag {flag}; {TO_PERCENT}"),
         ("6788aaecc1d2e3f4a5b6c7b9/production", utc(2025, 1, 16, 6, 45, 0, 902000), "ops.li@example.com", "update",
-         "default/production/spring-instant-25",
-         "rollback: restore FIXED 0.50; Li updated the flag Spring instant discount 25"),
+         "default/production/spring-instant-25", f"rollback: restore FIXED 0.50; Li updated the flag {flag}; {TO_FIXED}"),
         ("6788aaecc1d2e3f4a5b6c7b9/test", utc(2025, 1, 16, 6, 45, 0, 902000), "ops.li@example.com", "update",
-         "default/test/spring-instant-25", "rollback: restore FIXED 0.50; Li updated the flag Spring instant discount 25"),
+         "default/test/spring-instant-25", f"rollback: restore FIXED 0.50; Li updated the flag {flag}; {TO_FIXED}"),
     ]
     # list entries carry no flag versions: no configuration, and the entry's id as the version
     assert all(r["config_raw"] is None and r["previous_raw"] is None for r in rows)
     assert [r["version"] for r in rows] == [r["change_id"].split("/")[0] for r in rows]
     assert {r["line"] for r in rows} == {1, 2, 3, 4, 5} and rejects == []
     assert accounting(m) == (8, 8, 0, 0, 0) and m["format"] == "launchdarkly"
+
+
+def test_launchdarkly_webhook_keeps_its_ticket_without_the_description(tmp_path):
+    rows, _m, _rejects = load(tmp_path, LAUNCHDARKLY / "webhook_payload_flag_update.json")
+    assert {r["ticket"] for r in rows} == {"Wei updated the flag Spring instant discount 25"}
 
 
 def test_launchdarkly_webhook_has_the_served_config_before_and_after(tmp_path):

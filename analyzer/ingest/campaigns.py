@@ -121,7 +121,7 @@ def model_config(spec: CampaignSpec, raw: str | None, flag_on: bool | None = Non
     `flag_on` is the flag's own on/off state in its environment, where a feature-flag log says
     it (readers/flag_log.py; None: not known). A flag that is off serves no discount whatever its
     value says: the model is disabled, and a value without the model's fields (a flag created
-    empty, deleted, or whose off variation is just `{"enabled": false}`) is then no error."""
+    empty, or deleted) is then no error."""
     if flag_on is False:
         try:
             off = model_config(spec, raw)

@@ -8,8 +8,9 @@ id `<_id>/<E>` (a global change, such as a new variation value, lists one access
 environment). The configuration is the value the environment's fallthrough serves in
 `currentVersion` (after) and `previousVersion` (before), and whether the flag is on there:
 entries of the list API carry neither (fetch each entry, or keep the webhooks, to price them).
-The author's `comment` and the entry's `title` are the ticket, shown on the timeline
-(analyzer/sql/ingest/readers/launchdarkly.sql says exactly what is read).
+The author's `comment` and the entry's `title` are the ticket, shown on the timeline, with the
+entry's `description` when it has no versions (the list's entries: it is then the only account
+of what changed); analyzer/sql/ingest/readers/launchdarkly.sql says exactly what is read.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@
 --   NULL when the entry has no such version, or the fallthrough is a percentage rollout;
 --   'null' after a deletion.
 --   _flag_on: the environment's `on` in currentVersion (false once deleted or archived).
---   ticket: the author's comment and the entry's title (a Markdown link reduced to its text).
+--   ticket: the author's comment and the entry's title (a Markdown link reduced to its text),
+--   and, for an entry without currentVersion (the list API's), its description: LaunchDarkly's
+--   own account of what changed, the only one such an entry has.
 -- Entries without a flag-environment access of a change action (other resource kinds,
 -- updateName, updateTags, ...) are skipped.
 -- Placeholders: {{records}} the file's records (json_records.sql).
@@ -95,7 +97,11 @@ SELECT _line, _idx * 1000 + _env_n AS _sub, false AS _skip, _malformed, _raw, _j
        CAST(NULL AS VARCHAR) AS approver,
        NULLIF(concat_ws('; ', NULLIF(trim(json_extract_string(_j, '$.comment')), ''),
                               NULLIF(trim(regexp_replace(coalesce(json_extract_string(_j, '$.title'), ''),
-                                                         '\[([^\]]*)\]\([^)]*\)', '\1', 'g')), '')), '') AS ticket,
+                                                         '\[([^\]]*)\]\([^)]*\)', '\1', 'g')), ''),
+                              CASE WHEN _cur IS NULL  -- on one line
+                                   THEN NULLIF(trim(regexp_replace(json_extract_string(_j, '$.description'), '\s+', ' ', 'g')), '')
+                              END),
+              '') AS ticket,
        _action AS action,
        coalesce(json_extract_string(_cur_env, '$.version'), json_extract_string(_cur, '$._version'), _id) AS version,
        concat_ws('/', project, environment, flag) AS object,
