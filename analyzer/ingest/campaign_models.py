@@ -5,7 +5,8 @@ relation passes unchanged (a canonical log carries campaign_id and config itself
 the changes are staged once (a config log is small), the changes of mapped objects get their
 campaign_id and model config from analyzer/ingest/campaigns.py, and a change whose raw config
 lacks a model field carries the error (`_model_error`, `_model_field`) that stage_config_changes.sql
-quarantines it with.
+quarantines it with. A feature-flag log's relation also says whether the flag is on (`_flag_on`),
+which the model folds into `enabled` (campaigns.model_config).
 """
 
 from __future__ import annotations
@@ -27,15 +28,18 @@ def with_models(ctx: ReadContext, relation: str) -> str:
     # row_number over the relation in one thread keeps the file's order (rows may be position-numbered)
     db.execute(f"CREATE OR REPLACE TEMP TABLE _cfg AS SELECT row_number() OVER () AS _pos, * FROM ({relation})").fetchall()
     objects = "[" + ", ".join(quote_literal(o) for o in specs) + "]"
-    rows = db.rows(f"SELECT _pos, trim(CAST(object AS VARCHAR)), CAST(config_raw AS VARCHAR) FROM _cfg "
+    # a feature-flag log says whether the flag is on (readers/flag_log.py); other logs do not
+    has_flag = any(name == "_flag_on" for name, in db.rows("SELECT column_name FROM (DESCRIBE _cfg)"))
+    flag_on = "_flag_on" if has_flag else "CAST(NULL AS BOOLEAN)"
+    rows = db.rows(f"SELECT _pos, trim(CAST(object AS VARCHAR)), CAST(config_raw AS VARCHAR), {flag_on} FROM _cfg "
                    f"WHERE list_contains({objects}, trim(CAST(object AS VARCHAR)))")
     out = {"_pos": [], "campaign_id": [], "config": [], "error": [], "field": []}
-    for pos, obj, raw in rows:
+    for pos, obj, raw, on in rows:
         spec = specs[obj]
         out["_pos"].append(pos)
         out["campaign_id"].append(spec.campaign_id)
         try:
-            out["config"].append(json.dumps(model_config(spec, raw), sort_keys=True))
+            out["config"].append(json.dumps(model_config(spec, raw, on), sort_keys=True))
             out["error"].append(None)
             out["field"].append(None)
         except CampaignFieldError as exc:

@@ -36,6 +36,7 @@ REQUIRED = ("discount_type", "discount_value")
 FIELD_KEYS = {"key", "path", "const", "map", "split", "scale"}
 TRUE = {"true", "1", "yes", "on", "enabled"}
 FALSE = {"false", "0", "no", "off", "disabled"}
+OFF = {"discount_type": "none", "discount_value": "0", "scenes": ["*"], "enabled": False}  # a flag that is off
 
 
 class CampaignFieldError(ValueError):
@@ -113,9 +114,20 @@ def _value(doc: Any, name: str, spec: Mapping[str, Any]) -> Any:
     return value
 
 
-def model_config(spec: CampaignSpec, raw: str | None) -> dict[str, Any]:
+def model_config(spec: CampaignSpec, raw: str | None, flag_on: bool | None = None) -> dict[str, Any]:
     """The discount model (DESIGN.md) of one raw configuration, as the canonical config JSON
-    document (money and percentages as decimal strings). Raises CampaignFieldError."""
+    document (money and percentages as decimal strings). Raises CampaignFieldError.
+
+    `flag_on` is the flag's own on/off state in its environment, where a feature-flag log says
+    it (readers/flag_log.py; None: not known). A flag that is off serves no discount whatever its
+    value says: the model is disabled, and a value without the model's fields (a flag created
+    empty, or deleted) is then no error."""
+    if flag_on is False:
+        try:
+            off = model_config(spec, raw)
+        except CampaignFieldError:
+            return dict(OFF)
+        return {**off, "enabled": False}
     try:
         doc = parse_raw(raw)
     except ValueError as exc:
