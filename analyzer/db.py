@@ -134,12 +134,13 @@ class Database:
     # --- helpers -----------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
         """A table or view of that name on this connection's search path (the chosen analysis,
-        then main; analyzer/analysis/labels.py)."""
-        try:
-            self.execute(f"SELECT 1 FROM {sql.quote_ident(name)} LIMIT 0").fetchall()
-        except duckdb.CatalogException:
-            return False
-        return True
+        then main; analyzer/analysis/labels.py), temporary ones aside. Looked up in the catalog:
+        a failed query would abort the transaction it runs in."""
+        return bool(self.scalar("""
+            SELECT count(*) FROM (SELECT schema_name, table_name AS name FROM duckdb_tables() WHERE NOT temporary
+                                  UNION ALL
+                                  SELECT schema_name, view_name FROM duckdb_views() WHERE NOT temporary)
+            WHERE name = ? AND list_contains(current_schemas(true), schema_name)""", [name]))
 
     def require_tables(self, *names: str, hint: str) -> None:
         missing = [n for n in names if not self.has_table(n)]
