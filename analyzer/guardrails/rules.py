@@ -21,6 +21,7 @@ Called by the replay, `analyzer lint-change`, the report and the dashboard.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -248,6 +249,7 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     source: str  # the file as given, or "default rule set (<path>)"
+    sha256: str = ""  # of the file's text (the report's manifest records it)
 
     def __iter__(self):
         return iter(self.rules)
@@ -282,7 +284,7 @@ def parse_rules(text: str, source: str) -> RuleSet:
             raise InputError(f"{where}: missing field 'kind' (one of {', '.join(kinds())})")
         values = {k: v for k, v in table.items() if k not in COMMON_KEYS}
         rules.append(make_rule(name.strip(), kind_name, values, campaigns=table.get("campaigns"), where=where))
-    return RuleSet(tuple(rules), source)
+    return RuleSet(tuple(rules), source, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def load_rules(path: str | Path | None = None) -> RuleSet:
