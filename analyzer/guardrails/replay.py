@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,7 @@ from analyzer import sql
 from analyzer.analysis.summary import to_json_value
 from analyzer.db import Database
 from analyzer.errors import DataError
-from analyzer.formatting import money
+from analyzer.formatting import instant, money
 from analyzer.guardrails.rules import Rule, RuleSet, load_rules, make_rule, parse_rules
 
 # "Most of the excess": the recommendation's set must prevent at least this share of the excess at stake.
@@ -298,7 +298,18 @@ def _outcome(inc: Incident, number: int, rule: Rule, row: dict[str, Any], trip: 
     if rule.kind.acts_on == "rate":
         tripped_at = trip["tripped_at"] if trip else None
         elsewhere = int(trip["trips_elsewhere"]) if trip else 0
-        if tripped_at is None:
+        v = rule.values
+        if tripped_at is None and inc.data_from is not None and {"window_s", "baseline_s"} <= set(v):
+            # the first second whose whole baseline window lies inside the loaded data
+            first = inc.data_from.replace(microsecond=0) + timedelta(seconds=v["window_s"] + v["baseline_s"]
+                                                                      + (1 if inc.data_from.microsecond else 0))
+            if inc.fix_from is not None and first > inc.fix_from:
+                notes.append(f"never judged during the incident: the loaded data starts at "
+                             f"{instant(inc.data_from, inc.display_tz)}, so a whole baseline window fits only from "
+                             f"{instant(first, inc.display_tz)}")
+            else:
+                notes.append("does not trip during the incident")
+        elif tripped_at is None:
             notes.append("does not trip during the incident")
         elif inc.fix_from is not None and row["payments_blocked"] == 0 and row["legit_payments_blocked"] == 0:
             notes.append("trips, but the pause would only begin after the fix change")
