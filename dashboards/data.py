@@ -29,6 +29,7 @@ from analyzer import store
 from analyzer.db import Database
 from analyzer.errors import AnalyzerError
 from analyzer.formatting import duration_expr, money_expr
+from analyzer.guardrails import replay as guardrails
 from analyzer.serve import queries
 
 DB_ENV = "ANALYZER_DB"
@@ -161,6 +162,10 @@ rejects_by_reason = cached(queries.rejects_by_reason)
 reject_examples = cached(queries.reject_examples)
 disputed = cached(queries.disputed)
 history = cached(queries.history)
+# the Guardrails page: the default rule set, an uploaded rules file, one rule with the thresholds typed in
+replay_default = cached(guardrails.replay_default)
+replay_text = cached(guardrails.replay_text)
+try_rule = cached(guardrails.try_rule)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -189,6 +189,7 @@ class Replay:
         return pl.DataFrame({
             "rule": [o.name for o in self.outcomes],
             "kind": [o.kind for o in self.outcomes],
+            "acts_on": [o.acts_on for o in self.outcomes],
             "what it does": [o.description for o in self.outcomes],
             "tripped_at": [o.tripped_at for o in self.outcomes],
             "time_to_trip_s": [o.time_to_trip_s for o in self.outcomes],
@@ -200,7 +201,7 @@ class Replay:
             "legit_payments_blocked": [o.legit_payments_blocked for o in self.outcomes],
             "trips_elsewhere": [o.trips_elsewhere for o in self.outcomes],
             "notes": ["; ".join(o.notes) for o in self.outcomes],
-        }, schema={"rule": pl.String, "kind": pl.String, "what it does": pl.String,
+        }, schema={"rule": pl.String, "kind": pl.String, "acts_on": pl.String, "what it does": pl.String,
                    "tripped_at": pl.Datetime("us", "UTC"), "time_to_trip_s": pl.Float64, "payments_blocked": pl.Int64,
                    "excess_prevented": money_type, "share_prevented": pl.String, "excess_leaked": money_type,
                    "legit_discount_blocked": money_type, "legit_payments_blocked": pl.Int64,
@@ -369,5 +370,5 @@ def try_rule(db: Database, kind: str, values: tuple[tuple[str, str], ...], name:
     """One rule of `kind` with the given parameter values (text, as typed), e.g.
     ("per_payment_cap", (("max_discount", "20.00"),)); a value that is not of its type is refused
     with an InputError naming the field."""
-    rule = make_rule(name or f"try-{kind}", kind, dict(values), where="your rule")
+    rule = make_rule(name or f"try-{kind}", kind, dict(values), where=name or "your rule")
     return replay(db, RuleSet((rule,), "your rule"))
