@@ -14,6 +14,7 @@ midnight in Asia/Shanghai (16:00:01Z), the incident's zone. Excess at stake: 200
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -81,9 +82,9 @@ def guard_db(tmp_path_factory) -> Path:
     return build_guard_db(tmp_path_factory.mktemp("guard"))
 
 
-def one(db_path: Path, toml: str):
+def one(db_path: Path, toml: str, every_set: bool = False):
     with Database(db_path, read_only=True) as db:
-        result = replay(db, parse_rules(toml, "test rules"))
+        result = replay(db, parse_rules(toml, "test rules"), every_set=every_set)
     return result
 
 
@@ -208,7 +209,7 @@ def test_the_recommendation_is_the_cheapest_set_that_prevents_95_percent(guard_d
     toml = ('[[rules]]\nname = "cap-5"\nkind = "per_payment_cap"\nmax_discount = "5.00"\n'
             '[[rules]]\nname = "budget"\nkind = "per_user_budget"\nmax_per_user = "150.00"\n'
             '[[rules]]\nname = "burn"\nkind = "burn_rate"\nwindow_s = 10\nbaseline_s = 60\nfactor = 3\ndelay_s = 5\n')
-    result = one(guard_db, toml)
+    result = one(guard_db, toml, every_set=True)
     cap, budget, burn = result.outcomes
     # cap 5: B1 keeps 5 (195), B2 keeps 5 (15), B3 keeps 5 (1), B4 keeps 5 (95): 306.00 < 95% of 328.00 = 311.60
     assert (cap.excess_prevented, cap.legit_discount_blocked) == (Decimal("306.00"), Decimal("0.00"))
@@ -224,6 +225,11 @@ def test_the_recommendation_is_the_cheapest_set_that_prevents_95_percent(guard_d
                                                                              Decimal("96.6"))
     # a single rule's figures are its set of one
     assert sets[("burn",)] == (burn.excess_prevented, burn.legit_discount_blocked)
+    # the same answer when only the sets that could be cheaper are priced: budget + burn cannot reach
+    # 311.60 (169.50 + 107.00 at most), and the triple costs at least the budget's 1.50, more than 1.00
+    pruned = one(guard_db, toml)
+    assert pruned.recommendation == dataclasses.replace(rec, sets_priced=5)
+    assert ("cap-5", "budget", "burn") not in {s["rules"] for s in pruned.sets} and rec.sets_priced == 7
     # nothing reaches 95%: the set that prevents the most, said so
     weak = one(guard_db, '[[rules]]\nname = "budget"\nkind = "per_user_budget"\nmax_per_user = "150.00"\n')
     assert weak.recommendation.rules == ("budget",) and not weak.recommendation.reached

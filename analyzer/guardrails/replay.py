@@ -146,6 +146,7 @@ class Recommendation:
     target: Decimal
     sets_considered: int
     other_changes_held: int
+    sets_priced: int = 0  # of the sets considered, those priced (the others could not be cheaper)
 
     @property
     def share(self) -> Decimal:
@@ -229,8 +230,11 @@ def candidate_sets(n: int) -> list[tuple[int, ...]]:
     return [c for size in range(1, largest + 1) for c in itertools.combinations(range(1, n + 1), size)]
 
 
-def replay(db: Database, rules: RuleSet) -> Replay:
-    """Replay every rule of `rules` over the analysed payments and changes."""
+def replay(db: Database, rules: RuleSet, *, every_set: bool = False) -> Replay:
+    """Replay every rule of `rules` over the analysed payments and changes.
+
+    The recommendation prices only the combinations that could still be cheapest (see
+    `_evaluate_sets`); `every_set` prices every one (Replay.sets then lists them all)."""
     inc = incident(db)
     context = inc.params()
     db.run_file("guardrails/setup")
@@ -249,20 +253,61 @@ def replay(db: Database, rules: RuleSet) -> Replay:
         holds_bad = {n: any(r["held"] and r["change_id"] == inc.bad_change_id for r in change_rows if r["rule"] == n)
                      for n, rule in enumerate(rules, 1) if rule.kind.acts_on == "change"}
         sets = candidate_sets(len(rules))
-        members = [[n for n in s if rules.rules[n - 1].kind.acts_on != "change"] for s in sets]
-        held = [any(holds_bad.get(n, False) for n in s) for s in sets]
-        set_rows = db.dicts_file("guardrails/rule_sets", {
-            "set_ids": list(range(len(sets))), "set_members": members, "set_held": held,
-            "incident_excess": inc.incident_excess, "excess_at_stake": inc.excess_at_stake})
+        by_set = _evaluate_sets(db, inc, rules, sets, holds_bad, every_set)
     finally:
         db.run_file("guardrails/teardown")
-    by_set = {s: row for s, row in zip(sets, set_rows)}
     outcomes = tuple(_outcome(inc, n, rule, by_set[(n,)], trips.get(n), [r for r in change_rows if r["rule"] == n])
                      for n, rule in enumerate(rules, 1))
     other_held = {n: sum(1 for r in change_rows if r["rule"] == n and r["held"] and r["change_id"] != inc.bad_change_id)
                   for n in holds_bad}
-    return Replay(inc, rules, outcomes, _recommend(inc, rules, sets, set_rows, other_held),
+    return Replay(inc, rules, outcomes, _recommend(inc, rules, sets, by_set, other_held),
                   tuple({"rules": tuple(rules.rules[n - 1].name for n in s), **row} for s, row in by_set.items()))
+
+
+def _evaluate_sets(db: Database, inc: Incident, rules: RuleSet, sets: list[tuple[int, ...]],
+                   holds_bad: dict[int, bool], every_set: bool) -> dict[tuple[int, ...], dict[str, Any]]:
+    """The figures of every single rule and of the combinations the recommendation needs.
+
+    Sets are priced size by size (one statement per size). A larger set is skipped when it cannot
+    be cheaper than the best set found that reaches the target, or cannot reach it at all: a
+    combination takes at least the legitimate discount of its costliest member (a payment keeps
+    the least any member allows) and prevents at most the sum of what its members prevent. When
+    no set reaches the target, every set is priced (the answer is then the one preventing most).
+    """
+    def price(batch: list[tuple[int, ...]]) -> dict[tuple[int, ...], dict[str, Any]]:
+        if not batch:
+            return {}
+        members = [[n for n in s if rules.rules[n - 1].kind.acts_on != "change"] for s in batch]
+        held = [any(holds_bad.get(n, False) for n in s) for s in batch]
+        rows = db.dicts_file("guardrails/rule_sets", {
+            "set_ids": list(range(len(batch))), "set_members": members, "set_held": held,
+            "incident_excess": inc.incident_excess, "excess_at_stake": inc.excess_at_stake})
+        return dict(zip(batch, rows))
+
+    target = TARGET_SHARE * inc.excess_at_stake
+    priced = price([s for s in sets if len(s) == 1])
+    if every_set:
+        return {**priced, **price([s for s in sets if len(s) > 1])}
+    single = {s[0]: row for s, row in priced.items()}
+
+    def best() -> tuple[Decimal, int] | None:
+        reaching = [(row["legit_discount_blocked"], len(s)) for s, row in priced.items()
+                    if row["excess_prevented"] >= target]
+        return min(reaching) if reaching else None
+
+    for size in range(2, max((len(s) for s in sets), default=1) + 1):
+        found = best()
+        batch = []
+        for s in (s for s in sets if len(s) == size):
+            least_cost = max(single[n]["legit_discount_blocked"] for n in s)
+            most = sum(single[n]["excess_prevented"] for n in s)
+            if most < target or (found is not None and (least_cost, size) > found):
+                continue
+            batch.append(s)
+        priced.update(price(batch))
+    if best() is None:
+        priced.update(price([s for s in sets if s not in priced]))
+    return priced
 
 
 def _seconds(at: datetime | None, since: datetime) -> float | None:
@@ -329,7 +374,7 @@ def _outcome(inc: Incident, number: int, rule: Rule, row: dict[str, Any], trip: 
                    first_trip_elsewhere_at=first_elsewhere, notes=tuple(notes))
 
 
-def _recommend(inc: Incident, rules: RuleSet, sets: list[tuple[int, ...]], rows: list[dict[str, Any]],
+def _recommend(inc: Incident, rules: RuleSet, sets: list[tuple[int, ...]], priced: dict[tuple[int, ...], dict[str, Any]],
                other_held: dict[int, int]) -> Recommendation | None:
     if inc.excess_at_stake <= 0:
         return None
@@ -341,7 +386,7 @@ def _recommend(inc: Incident, rules: RuleSet, sets: list[tuple[int, ...]], rows:
         s, row = item
         return (row["legit_discount_blocked"], len(s), -row["excess_prevented"], held_others(s), s)
 
-    pairs = list(zip(sets, rows))
+    pairs = list(priced.items())
     # exact: prevented / at_stake >= target, multiplied out
     reaching = [p for p in pairs if p[1]["excess_prevented"] >= TARGET_SHARE * inc.excess_at_stake]
     if reaching:
@@ -352,7 +397,8 @@ def _recommend(inc: Incident, rules: RuleSet, sets: list[tuple[int, ...]], rows:
     return Recommendation(rules=tuple(rules.rules[n - 1].name for n in s), excess_prevented=row["excess_prevented"],
                           excess_at_stake=inc.excess_at_stake, legit_discount_blocked=row["legit_discount_blocked"],
                           legit_payments_blocked=row["legit_payments_blocked"], reached=bool(reaching),
-                          target=TARGET_SHARE, sets_considered=len(sets), other_changes_held=held_others(s))
+                          target=TARGET_SHARE, sets_considered=len(sets), other_changes_held=held_others(s),
+                          sets_priced=len(priced))
 
 
 # --- entry points with hashable arguments (the dashboard caches per arguments) ------------------------

@@ -211,11 +211,11 @@ class Rule:
 
 
 def _shown(value: Any) -> str:
+    """A parameter as a sentence shows it: money with its two decimals (20.00), a ratio as written (3, 2.5)."""
     if isinstance(value, tuple):
         return ", ".join(value)
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}" if value != value.quantize(Decimal("0.01")) or value.as_tuple().exponent != -2 \
-            else f"{value:,.2f}"
+        return f"{value:,.2f}" if value.as_tuple().exponent == -2 else f"{value.normalize():f}"
     return str(value)
 
 
@@ -250,6 +250,11 @@ class RuleSet:
     rules: tuple[Rule, ...]
     source: str  # the file as given, or "default rule set (<path>)"
     sha256: str = ""  # of the file's text (the report's manifest records it)
+
+    @property
+    def label(self) -> str:
+        """How a sentence names the set: 'the default rule set (...)' or 'the rules file x.toml'."""
+        return f"the {self.source}" if self.source.startswith("default rule set") else f"the rules file {self.source}"
 
     def __iter__(self):
         return iter(self.rules)

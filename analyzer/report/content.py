@@ -253,7 +253,7 @@ def _guardrails(db: Database, rules: RuleSet | None, tz: str) -> tuple[Table, st
           duration(o.time_to_trip_s), o.payments_blocked, o.excess_prevented,
           "-" if o.share_prevented is None else f"{o.share_prevented}%", o.excess_leaked, o.legit_discount_blocked,
           o.legit_payments_blocked, o.trips_elsewhere] for o in result.outcomes])
-    note = (f"Each rule of the {result.rules.source} is replayed over every one of the {count(inc.payments)} priced "
+    note = (f"Each rule of {result.rules.label} is replayed over every one of the {count(inc.payments)} priced "
             f"payments of the analysed campaign(s) and every change of their config, with the analysis's own intended "
             f"discount per payment. At stake: {money(inc.excess_at_stake)}, the over-discount of "
             f"{_n(inc.over_discounted_payments, 'payment')}. Time to trip counts from the bad change; the legitimate "
