@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 
 from analyzer.formatting import count, instant, money
 
-__all__ = ["timeline_figure", "breakdown_figure", "SEVERITY_COLORS", "LANES"]
+__all__ = ["timeline_figure", "breakdown_figure", "guardrails_figure", "SEVERITY_COLORS", "LANES"]
 
 SEVERITY_COLORS = {"critical": "#c0392b", "warning": "#e67e22", "info": "#5d6d7e"}
 # The marker lanes of the timeline figure, top to bottom, and which timeline rows go in each.
@@ -293,4 +293,73 @@ def breakdown_figure(df: pl.DataFrame, label: str, value: str, title: str) -> go
     fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, template="plotly_white",
                       height=max(260, 70 + 28 * len(rows)), margin={"l": 10, "r": 20, "t": 50, "b": 40},
                       showlegend=False)
+    return fig
+
+
+# --- guardrails ------------------------------------------------------------------------------
+TRIP_COLORS = {"payment": "#2e86c1", "rate": "#8e44ad", "change": "#27ae60", "try": "#e67e22"}
+
+
+def guardrails_figure(minute: pl.DataFrame, second: pl.DataFrame, summary: dict, trips: pl.DataFrame,
+                      tz: str) -> go.Figure:
+    """When each guardrail would have acted, on the incident's own discount and excess.
+
+    trips: one row per rule (analyzer.guardrails.replay.Replay.frame(), with an `acts_on` column
+    and optionally `group`): `rule`, `tripped_at` (null: it never trips), `excess_prevented`,
+    `legit_discount_blocked`. Rows of the figure: a marker per rule at its trip instant (hover:
+    what it prevents and costs), then the discount and the excess per second (per minute outside
+    the incident), with the config window shaded and a line at each trip.
+    """
+    campaigns = summary.get("campaigns") or ([summary["campaign_id"]] if summary.get("campaign_id") else None)
+    series = _series(minute, second, campaigns)
+    config_start = _parse_instant(summary.get("config_window_start"))
+    config_end = _parse_instant(summary.get("config_window_end"))
+    last_at = _parse_instant(summary.get("last_affected_at"))
+    rows = trips.to_dicts() if not trips.is_empty() else []
+    tripped = [r for r in rows if r.get("tripped_at") is not None]
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=[0.30, 0.35, 0.35])
+
+    names = [_esc(r["rule"]) for r in rows]  # axis labels are HTML-ish in Plotly: escape the rules' names
+    for r in tripped:
+        color = TRIP_COLORS.get(r.get("group") or r.get("acts_on") or "", TRIP_COLORS["payment"])
+        at = _local(r["tripped_at"], tz)
+        hover = (f"<b>{_esc(r['rule'])}</b> trips at {_esc(instant(r['tripped_at'], tz))}"
+                 f"<br>prevents {_esc(money(r.get('excess_prevented')))}, takes "
+                 f"{_esc(money(r.get('legit_discount_blocked')))} of legitimate discount")
+        fig.add_trace(go.Scatter(x=[at], y=[_esc(r["rule"])], mode="markers", name=_esc(r["rule"]), showlegend=False,
+                                 hovertext=[hover], hovertemplate="%{hovertext}<extra></extra>",
+                                 marker={"symbol": "triangle-down", "size": 14, "color": color},
+                                 meta={"role": "trip", "rule": str(r["rule"])}), row=1, col=1)
+        fig.add_shape(type="line", x0=at, x1=at, y0=0, y1=1, xref="x", yref="paper",
+                      line={"width": 1, "dash": "dot", "color": color})
+    fig.update_yaxes(row=1, col=1, type="category", categoryorder="array", categoryarray=list(reversed(names)),
+                     showgrid=False, fixedrange=True)
+
+    if not series.is_empty():
+        xs = _local_column(series, "bucket", tz).to_list()
+        widths = series.get_column("width_s").to_list()
+        for row, column, name in ((2, "discount", "discount"), (3, "excess", "excess")):
+            values = series.get_column(column).to_list()
+            hover = [("second " if w == 1 else "minute ") + x.strftime("%H:%M:%S" if w == 1 else "%H:%M")
+                     + f": {name} {money(v)}" for x, w, v in zip(xs, widths, values)]
+            fig.add_trace(go.Scatter(
+                x=xs, y=[None if v is None else v / w for v, w in zip(_to_float(values), widths)], mode="lines",
+                name=name, showlegend=False, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+                line={"width": 1.6, "color": SERIES_COLORS["rate" if name == "discount" else "excess"]},
+                fill="tozeroy" if name == "excess" else None, meta={"role": "series"}), row=row, col=1)
+    fig.update_yaxes(title_text="discount / s", row=2, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="excess / s", row=3, col=1, rangemode="tozero")
+    if config_start and config_end:
+        fig.add_vrect(x0=_local(config_start, tz), x1=_local(config_end, tz), fillcolor=CONFIG_WINDOW_COLOR,
+                      line_width=0, layer="below", row="all", col=1)
+
+    instants = [i for i in [config_start, config_end, last_at, *(r["tripped_at"] for r in tripped)] if i]
+    if instants:
+        start, end = min(instants), max(instants)
+        margin = max(timedelta(minutes=2), (end - start) / 10)
+        fig.update_xaxes(range=[_local(start - margin, tz), _local(end + margin, tz)])
+    fig.update_xaxes(title_text=f"time ({_offset_label(tz, config_start)})", row=3, col=1)
+    fig.update_layout(title={"text": "When each guardrail would have acted", "x": 0, "xanchor": "left"},
+                      template="plotly_white", height=max(420, 300 + 26 * len(names)),
+                      margin={"l": 150, "r": 30, "t": 60, "b": 60}, hovermode="closest", font={"size": 12})
     return fig

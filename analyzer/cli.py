@@ -348,19 +348,23 @@ def check(db_path: Path, label: str) -> None:
               help="Write CSV cells as they are (for machines), without neutralising spreadsheet formulas.")
 @click.option("--allow-stale", is_flag=True,
               help="Report an analysis older than the data (the report then says so on its first page).")
+@click.option("--rules", "rules_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Guardrail rules (TOML) replayed in the report (default: the default rule set).")
 @label_option()
 def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None, raw_csv: bool, allow_stale: bool,
-           label: str) -> None:
+           rules_path: Path | None, label: str) -> None:
     """Write affected-user exports, the incident report and the timeline export."""
+    from analyzer.guardrails.rules import load_rules
     from analyzer.report import ALL_FORMATS, write_reports
 
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     unknown = sorted(set(chosen) - set(ALL_FORMATS))
     if unknown or not chosen:
         raise UsageError(f"--format: unknown {', '.join(unknown) or '(empty)'}; choose from {', '.join(ALL_FORMATS)}")
+    rules = load_rules(rules_path)  # a bad rules file fails before anything is written
     with _open_analysis(db_path, label) as db:
         result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii, raw_csv=raw_csv,
-                               allow_stale=allow_stale)
+                               allow_stale=allow_stale, rules=rules)
     for path in result.files:
         out.print(str(path), markup=False)
 
@@ -382,6 +386,99 @@ def compare(db_path: Path, first: str, second: str, as_json: bool) -> None:
         return
     for line in result.lines():
         out.print(line, markup=False)
+
+
+# --- replay and lint-change ---------------------------------------------------------------
+RULES_HELP = "Guardrail rules (TOML, [[rules]] tables; default: the rule set that ships with the analyzer)."
+
+
+@main.command()
+@db_option("The analyzed DuckDB file (read only).")
+@click.option("--rules", "rules_path", default=None, type=click.Path(dir_okay=False, path_type=Path), help=RULES_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per rule.")
+@label_option()
+def replay(db_path: Path, rules_path: Path | None, as_json: bool, label: str) -> None:
+    """Replay guardrail rules over the analysed payments: what each would have prevented, and at what cost."""
+    from analyzer.guardrails.replay import replay as run_replay
+    from analyzer.guardrails.rules import load_rules
+
+    rules = load_rules(rules_path)
+    with _open_analysis(db_path, label) as db:
+        result = run_replay(db, rules)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    _print_replay(result)
+
+
+def _print_replay(result) -> None:
+    from analyzer.formatting import count, duration, instant, money
+
+    inc = result.incident
+    tz = inc.display_tz
+    out.print(f"Guardrails replayed ({result.rules.source}) over {count(inc.payments)} payments of "
+              f"{', '.join(inc.campaigns)}: {money(inc.excess_at_stake)} at stake (the over-discount of "
+              f"{count(inc.over_discounted_payments)} payments); instants in {tz}", markup=False)
+    for o in result.outcomes:
+        out.print("", markup=False)
+        out.print(f"{o.name} ({o.kind}): {o.description}", markup=False)
+        if o.tripped_at is None:
+            trip = "does not trip"
+        else:
+            trip = f"trips at {instant(o.tripped_at, tz)} ({duration(o.time_to_trip_s)} after the bad change)"
+        out.print(f"  {trip}; {count(o.payments_blocked)} payments blocked or cut"
+                  + (f"; {count(o.trips_elsewhere)} trip(s) elsewhere" if o.trips_elsewhere is not None else ""),
+                  markup=False)
+        share = "" if o.share_prevented is None else f" ({o.share_prevented}%)"
+        out.print(f"  prevents {money(o.excess_prevented)}{share}, leaks {money(o.excess_leaked)}; takes "
+                  f"{money(o.legit_discount_blocked)} of legitimate discount from {count(o.legit_payments_blocked)} "
+                  "payments", markup=False)
+        if o.clauses:
+            out.print(f"  on the bad change: {'; '.join(o.clauses)}", markup=False)
+        for note in o.notes:
+            out.print(f"  note: {note}", markup=False)
+    if result.recommendation is not None:
+        out.print("", markup=False)
+        out.print(result.recommendation.sentence(), markup=False)
+
+
+@main.command("lint-change")
+@click.argument("change", type=click.Path(dir_okay=False, path_type=Path))
+@db_option("The analyzed DuckDB file whose campaign history and payments the change is checked against.")
+@click.option("--rules", "rules_path", default=None, type=click.Path(dir_okay=False, path_type=Path), help=RULES_HELP)
+@click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 24 * 366),
+              help="Hours of the campaign's payments the what-if prices with the proposed config.")
+@click.option("--tz", default=None, help="Zone of a naive `ts` in the change, e.g. Asia/Shanghai.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@label_option()
+def lint_change(change: Path, db_path: Path, rules_path: Path | None, hours: int, tz: str | None,
+                as_json: bool, label: str) -> None:
+    """Check a proposed config change before it goes live; exit 7 when a finding blocks it."""
+    from analyzer.errors import BlockedError
+    from analyzer.guardrails.lint import lint_change as run_lint
+    from analyzer.guardrails.rules import load_rules
+    from analyzer.ingest.loader import check_tz
+
+    check_tz(tz)
+    rules = load_rules(rules_path)
+    with _open_analysis(db_path, label) as db:
+        result = run_lint(db, change, rules, hours=hours, tz=tz)
+    c = result.change
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        out.print(f"{c['change_id']} of {c['campaign_id']} (replacing {c['prev_change_id'] or 'nothing'}), "
+                  f"rules: {result.rules_source}", markup=False)
+        for note in result.notes:
+            out.print(f"  note: {note}", markup=False)
+        for f in result.findings:
+            out.print(f"{f.severity.upper():<5}  {f.source}: {f.message}", markup=False)
+    blocking = [f.source for f in result.findings if f.severity == "block"]
+    if blocking:
+        raise BlockedError(f"{c['change_id']} is blocked by {', '.join(dict.fromkeys(blocking))}")
+    if not as_json:
+        warnings = sum(f.severity == "warn" for f in result.findings)
+        out.print(f"pass: {c['change_id']} may go live ({warnings} warning(s))", markup=False)
 
 
 # --- dashboard ---------------------------------------------------------------------------

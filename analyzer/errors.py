@@ -67,6 +67,12 @@ class UnavailableError(AnalyzerError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class BlockedError(AnalyzerError):
+    """`analyzer lint-change`: the proposed change must not go live as it is."""
+
+    exit_code = ExitCode.BLOCKED
+
+
 def exit_code_for(exc: BaseException) -> ExitCode:
     """The one mapping from an exception to an exit code."""
     if isinstance(exc, AnalyzerError):

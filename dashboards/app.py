@@ -125,6 +125,7 @@ pages = [
     st.Page("views/affected_users.py", title="Affected users", icon=":material/group:"),
     st.Page("views/merchants.py", title="Merchants and scenes", icon=":material/storefront:"),
     st.Page("views/config_changes.py", title="Config changes", icon=":material/difference:"),
+    st.Page("views/guardrails.py", title="Guardrails", icon=":material/shield:"),
     st.Page("views/data_quality.py", title="Data quality", icon=":material/fact_check:"),
 ]
 st.navigation(pages).run()

@@ -32,6 +32,7 @@ from analyzer.analysis import labels
 from analyzer.db import Database
 from analyzer.errors import AnalyzerError
 from analyzer.formatting import duration_expr, money_expr
+from analyzer.guardrails import replay as guardrails
 from analyzer.serve import access, queries
 
 DB_ENV = "ANALYZER_DB"
@@ -175,6 +176,10 @@ disputed = cached(queries.disputed)
 history = cached(queries.history)
 analyses = cached(queries.analyses)
 freshness = cached(queries.freshness)
+# the Guardrails page: the default rule set, an uploaded rules file, one rule with the thresholds typed in
+replay_default = cached(guardrails.replay_default)
+replay_text = cached(guardrails.replay_text)
+try_rule = cached(guardrails.try_rule)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

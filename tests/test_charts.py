@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
 
-from analyzer.charts import breakdown_figure, timeline_figure
+from analyzer.charts import breakdown_figure, guardrails_figure, timeline_figure
 from analyzer.db import Database
 from analyzer.formatting import money
 from analyzer.analysis.summary import load_summary
@@ -94,3 +95,20 @@ def test_counts_and_empty_frames(frames):
     nothing = timeline_figure(frames["minute"].clear(), frames["second"].clear(), frames["timeline"].clear(),
                               {"display_tz": "UTC"}, "UTC")
     assert not markers(nothing)
+
+
+def test_guardrails_figure_marks_each_trip_in_the_display_zone(frames):
+    at = datetime(2025, 1, 16, 6, 40, 9, tzinfo=ZoneInfo("UTC"))
+    trips = pl.DataFrame({"rule": ["burn <b>", "never"], "acts_on": ["rate", "payment"],
+                          "tripped_at": [at, None], "excess_prevented": [Decimal("10.50"), Decimal("0.00")],
+                          "legit_discount_blocked": [Decimal("0.50"), Decimal("0.00")]},
+                         schema_overrides={"tripped_at": pl.Datetime("us", "UTC"), "excess_prevented": pl.Decimal(18, 2),
+                                           "legit_discount_blocked": pl.Decimal(18, 2)})
+    fig = guardrails_figure(frames["minute"], frames["second"], frames["summary"], trips, "Asia/Shanghai")
+    marks = [t for t in fig.data if (t.meta or {}).get("role") == "trip"]
+    assert [m.meta["rule"] for m in marks] == ["burn <b>"]  # a rule that never trips has no marker
+    (mark,) = marks
+    assert list(mark.x) == [datetime(2025, 1, 16, 14, 40, 9)]  # wall clock in the zone
+    assert "burn &lt;b&gt;" in mark.hovertext[0] and "10.50" in mark.hovertext[0]
+    assert any(s.type == "line" and s.x0 == datetime(2025, 1, 16, 14, 40, 9) for s in fig.layout.shapes)
+    assert list(fig.layout.yaxis.categoryarray) == ["never", "burn &lt;b&gt;"] == ["never", *mark.y]

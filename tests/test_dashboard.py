@@ -26,7 +26,7 @@ from tests.conftest import ROOT, ingest_sample, run_cli
 
 APP = str(ROOT / "dashboards" / "app.py")
 PAGES = ["views/overview.py", "views/timeline.py", "views/affected_users.py", "views/merchants.py",
-         "views/config_changes.py", "views/data_quality.py"]
+         "views/config_changes.py", "views/guardrails.py", "views/data_quality.py"]
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +318,45 @@ def test_merchants_config_changes_and_data_quality(app, db):
     reasons = table(app, "reasons_table")
     assert reasons["rows"].sum() == db.scalar("SELECT count(*) FROM rejects")
     assert "raw" not in table(app, "examples_table").columns  # masked: raw rows hold ids
+
+
+def test_guardrails_page_shows_exactly_analyzer_replay(app, dash_db, tmp_path):
+    res = run_cli("replay", "--db", dash_db, "--json")
+    assert res.code == 0, res.stderr
+    expected = json.loads(res.stdout)
+    open_page(app, "views/guardrails.py")
+    shown = app.dataframe[0].value
+    assert shown["rule"].tolist() == [o["name"] for o in expected]
+    for (_, row), o in zip(shown.iterrows(), expected):
+        assert row["excess_prevented"] == money(o["excess_prevented"])
+        assert row["excess_leaked"] == money(o["excess_leaked"])
+        assert row["legit_discount_blocked"] == money(o["legit_discount_blocked"])
+        assert row["payments_blocked"] == o["payments_blocked"]
+        assert row["legit_payments_blocked"] == o["legit_payments_blocked"]
+        assert row["time_to_trip_s"] == duration(o["time_to_trip_s"])
+        assert row["tripped_at"].endswith("+08:00")
+    assert any("Recommended: second" in rendered(m.value) for m in app.success)
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)  # a marker at each rule's trip instant
+    marked = [t["meta"]["rule"] for t in spec["data"] if (t.get("meta") or {}).get("role") == "trip"]
+    assert marked == [o["name"] for o in expected if o["tripped_at"] is not None]
+
+    # another cap, replayed on the spot: the same figures as `analyzer replay` with that rule in a file
+    app.text_input(key="try_cap").input("100.00").run()
+    assert not app.exception and not app.error
+    rules = tmp_path / "cap.toml"
+    rules.write_text('[[rules]]\nname = "your cap"\nkind = "per_payment_cap"\nmax_discount = "100.00"\n', "utf-8")
+    (cap,) = json.loads(run_cli("replay", "--db", dash_db, "--rules", rules, "--json").stdout)
+    mine = app.dataframe[1].value
+    row = mine[mine["rule"] == "your cap"].iloc[0]
+    assert row["excess_prevented"] == money(cap["excess_prevented"])
+    assert row["legit_discount_blocked"] == money(cap["legit_discount_blocked"])
+
+    # odd input: one clear message, no traceback, the rest of the page still there
+    app.text_input(key="try_factor").input("3; DROP TABLE x").run()
+    assert not app.exception
+    assert [rendered(e.value) for e in app.error] == ["your burn rate field 'factor': not a number (got '3; DROP TABLE x')"]
+    app.text_input(key="try_cap").input("0.001").run()
+    assert any("exact amount of money" in rendered(e.value) for e in app.error)
 
 
 # --- a clear page, not a traceback --------------------------------------------------------------

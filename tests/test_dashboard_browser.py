@@ -203,6 +203,23 @@ def test_the_dashboard_in_chromium(browser_db, tmp_path):
         download.value.save_as(everything)
         assert everything.read_bytes() == (tmp_path / "report" / "affected_users.csv").read_bytes()
 
+        # Guardrails: a marker at each rule's trip; another cap typed in is replayed on the spot
+        page.goto(url + "guardrails")
+        page.wait_for_selector(".js-plotly-plot .scatterlayer .points path", timeout=60_000)
+        settle(page)
+        trips = page.evaluate("""() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            return gd.data.filter(t => t.meta && t.meta.role === 'trip').map(t => t.meta.rule);
+        }""")
+        assert trips == ["cap-20", "user-budget-50-a-day", "burn-rate-3x", "second-approver", "purchase-scenes-only"]
+        assert page.get_by_text("Recommended: second-approver").is_visible()
+        cap = page.get_by_label("Per-payment cap")
+        cap.fill("abc")
+        cap.press("Enter")
+        page.wait_for_selector("text=not a number", timeout=30_000)
+        settle(page)
+        page.screenshot(path=str(tmp_path / "guardrails.png"), full_page=True)
+
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         write_readme_screenshots(Path(os.environ.get("SCREENSHOT_DB") or browser_db), tmp_path)
 

@@ -34,7 +34,7 @@ def test_every_option_is_documented(name):
 
 
 def test_no_documented_command_is_missing_from_the_cli():
-    documented = set(re.findall(r"^### `analyzer (\w+)`", README, re.M))
+    documented = set(re.findall(r"^### `analyzer ([\w-]+)`", README, re.M))
     assert documented == set(main.commands)
 
 

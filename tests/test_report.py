@@ -237,23 +237,53 @@ def test_csv_totals_equal_the_summary_to_the_cent(request, db_fixture, tmp_path)
     assert sum(r["exploit_flag"] == "true" for r in users) == summary["exploiters"]
 
 
-def test_guardrails_are_exact(incident_db):
-    """Hand-computed from the fixture: cap 0.50 (largest discount before the bad change) and a rate of
-    4.06% (0.50 / 12.34 = 4.0519% rounded up), replayed over the seven affected payments."""
+def test_guardrails_are_the_replay_of_the_default_rules(incident_db, reports):
+    """Hand-computed from the fixture: 519.02 at stake (the over-discount of P03, P04, P05, P06, P07 and
+    the lagged P08; P10 is under-discounted). The cap of 20.00 cuts P06 (125.00) and P07 (375.00); the
+    budget of 50.00 a day leaves 用户-α 48.24 for P06 (0.50 + 1.26 spent) and u-3 nothing for P08 after
+    P07 (its intended 0.50 is the legitimate cost); eleven minutes of data hold no hour of baseline, so
+    the burn rate never trips; both change rules hold C2."""
     from analyzer.db import Database
+    from analyzer.guardrails.replay import replay
+    from analyzer.guardrails.rules import load_rules
 
     with Database(incident_db, read_only=True) as db:
-        rows = {r["guardrail"]: r for r in db.dicts_file("report/guardrails", {"bad_change_id": "C2"})}
-    cap, rate, scenes = rows["per-payment cap"], rows["max discount rate"], rows["scene allow-list"]
-    assert cap["excess_before"] == Decimal("518.52")
-    # by cap: 0.50 - 0.50 + 0.01 + 0 + 0.50 + 0.50 + 0 (P03, P10, P04, P05, P06, P07, P08)
-    assert (cap["excess_with"], cap["saved"], cap["saved_net"]) == (Decimal("1.01"), Decimal("517.51"), Decimal("393.01"))
-    # by rate: 0.41 - 0.50 + 0.00 + 3.56 + 40.60 + 121.80 + 1.53
-    assert (rate["excess_with"], rate["saved"]) == (Decimal("167.40"), Decimal("351.12"))
-    assert "4.06%" in rate["rule"]
-    # allow-list (food_delivery, shopping): transfer, card repayment and rent lose their discount
-    assert (scenes["excess_with"], scenes["saved"]) == (Decimal("17.26"), Decimal("501.26"))
-    assert rows["second approver"]["applicable"] and rows["second approver"]["saved"] == Decimal("518.52")
+        result = replay(db, load_rules())
+    got = {o.name: (o.payments_blocked, o.excess_prevented, o.excess_leaked, o.legit_discount_blocked,
+                    o.legit_payments_blocked) for o in result.outcomes}
+    assert got == {
+        "cap-20": (2, Decimal("460.00"), Decimal("59.02"), Decimal("0.00"), 0),
+        "user-budget-50-a-day": (3, Decimal("407.51"), Decimal("111.51"), Decimal("0.50"), 1),
+        "burn-rate-3x": (0, Decimal("0.00"), Decimal("519.02"), Decimal("0.00"), 0),
+        "second-approver": (6, Decimal("519.02"), Decimal("0.00"), Decimal("0.00"), 0),
+        "purchase-scenes-only": (6, Decimal("519.02"), Decimal("0.00"), Decimal("0.00"), 0),
+    }
+    cap = result.outcomes[0]
+    assert cap.tripped_at == datetime(2025, 1, 17, 0, 0, 10, 500000, tzinfo=timezone.utc) and cap.time_to_trip_s == 20.5
+    assert result.recommendation.rules == ("second-approver",)
+    out, _ = reports
+    md = (out / "incident_report.md").read_text("utf-8")
+    assert "| cap-20 | per\\_payment\\_cap |" not in md  # underscores inside words stay literal
+    assert "| cap-20 | per_payment_cap | no payment keeps more than 20.00 of discount | 2025-01-17 08:00:10.500 +08:00 | 20.5s |" in md
+    assert "Recommended: second-approver" in md and "did not trip" in md
+
+
+def test_report_rules_option(incident_db, tmp_path, cli):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rules]]\nname = "cap-100"\nkind = "per_payment_cap"\nmax_discount = "100.00"\n', "utf-8")
+    res = cli("report", "--db", incident_db, "--out", tmp_path / "out", "--format", "md", "--rules", rules)
+    assert res.code == 0, res.stderr
+    md = (tmp_path / "out" / "incident_report.md").read_text("utf-8")
+    assert "| cap-100 |" in md and "second-approver" not in md
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))
+    import hashlib
+
+    assert manifest["report_parameters"]["guardrail_rules"] == str(rules)
+    assert manifest["report_parameters"]["guardrail_rules_sha256"] == hashlib.sha256(rules.read_bytes()).hexdigest()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rules]]\nname = "x"\nkind = "nope"\n', "utf-8")
+    res = cli("report", "--db", incident_db, "--out", tmp_path / "none", "--rules", bad)
+    assert res.code == 3 and "unknown rule kind" in res.stderr and not (tmp_path / "none").exists()
 
 
 # --- determinism and privacy ------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Reports for the review meeting: row exports, the incident report and the timeline export.
 
 Called by `analyzer report` (cli.py), the benchmark and the tests. Every number comes from the
-derived tables that `analyzer analyze` built; nothing is recomputed here except the guardrail
-what-ifs (SQL over `affected_transactions`). One module per renderer:
+derived tables that `analyzer analyze` built; nothing is recomputed here except the guardrails'
+replay (analyzer/guardrails/, over `priced_transactions`). One module per renderer:
 
     exports.py   affected_* as CSV and Parquet (DuckDB COPY, streamed)
     xlsx.py      affected_* as Excel workbooks (streamed row batches)
@@ -28,6 +28,7 @@ from pathlib import Path
 from analyzer.analysis.pipeline import DERIVED_TABLES
 from analyzer.db import Database
 from analyzer.errors import DataError
+from analyzer.guardrails.rules import RuleSet, load_rules
 
 ALL_FORMATS = ("csv", "parquet", "xlsx", "html", "md", "timeline")
 REQUIRED_TABLES = (*DERIVED_TABLES, "load_manifest", "rejects")
@@ -77,10 +78,11 @@ def require_analyzed(db: Database) -> None:
 
 def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_FORMATS,
                   mask_pii: bool | None = None, generated_at: datetime | None = None,
-                  raw_csv: bool = False, allow_stale: bool = False) -> ReportResult:
+                  raw_csv: bool = False, allow_stale: bool = False, rules: RuleSet | None = None) -> ReportResult:
     """Write the chosen formats into `out_dir` (created if missing), then manifest.json.
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless `raw_csv`.
+    `rules`: the guardrails replayed in the Guardrails section (default: the default rule set).
 
     `generated_at` (default: now) only goes into manifest.json: the documents depend on the
     database alone, so the same database gives the same CSV, Markdown and HTML bytes.
@@ -122,7 +124,7 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
         from analyzer.report import figures
         from analyzer.report.content import build_content
 
-        content = build_content(db, masking)
+        content = build_content(db, masking, rules)
         charts = figures.build_figures(content)
         notes.extend(charts.notes)
         if "html" in formats:
@@ -138,6 +140,6 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
     when = generated_at or datetime.now(timezone.utc)
     files.append(manifest.write_manifest(db, out_dir, files, formats=tuple(f for f in ALL_FORMATS if f in formats),
                                          masking=masking, generated_at=when, notes=tuple(notes),
-                                         raw_csv=raw_csv))
+                                         raw_csv=raw_csv, rules=rules or load_rules(None)))
     return ReportResult(files=tuple(files), rows_masked=masking.rows, documents_masked=masking.documents,
                         notes=tuple(dict.fromkeys(notes)))

@@ -1,7 +1,7 @@
 """What the incident report says, computed once for both documents (HTML and Markdown).
 
 Called by `write_reports`; `html.py` and `markdown.py` only lay it out. Everything is read from
-the derived tables (and the guardrail what-ifs from `sql/report/guardrails.sql`) and turned
+the derived tables (and the guardrails' replay, analyzer/guardrails/replay.py) and turned
 into display text here, with `analyzer.formatting`: money exact to the cent, instants in the
 incident's zone with their offset. User and payee ids are masked in SQL (`pseudonym()`) when
 the documents are masked. Nothing here depends on the clock, so the same database gives the
@@ -20,6 +20,8 @@ import polars as pl
 from analyzer import __version__
 from analyzer.db import Database
 from analyzer.formatting import count, duration, instant, money
+from analyzer.guardrails.replay import replay
+from analyzer.guardrails.rules import RuleSet, load_rules
 from analyzer.report import Masking
 from analyzer.report.exports import expand_template
 from analyzer.analysis.summary import load_summary
@@ -96,6 +98,7 @@ class ReportContent:
     exploiters_note: str
     guardrails: Table
     guardrails_note: str
+    guardrails_notes: tuple[str, ...]
     files: Table
     rejects: Table
     quality_notes: tuple[str, ...]
@@ -239,7 +242,30 @@ def _masked_select(name: str, masking: Masking) -> str:
     return expand_template(name, mask_pii=masking.documents, instants="absolute", lists="list")
 
 
-def build_content(db: Database, masking: Masking) -> ReportContent:
+def _guardrails(db: Database, rules: RuleSet | None, tz: str) -> tuple[Table, str, tuple[str, ...]]:
+    """The replay of the rule set (analyzer.guardrails.replay), as the meeting reads it."""
+    result = replay(db, rules or load_rules(None))
+    inc = result.incident
+    table = Table.of(
+        [("rule", False), ("kind", False), ("what it does", False), ("tripped at", False), ("time to trip", True),
+         ("payments blocked", True), ("excess prevented", True), ("share prevented", True), ("excess leaked", True),
+         ("legitimate discount taken away", True), ("legitimate payments hit", True), ("trips elsewhere", True)],
+        [[o.name, o.kind, o.description, instant(o.tripped_at, tz) if o.tripped_at else "did not trip",
+          duration(o.time_to_trip_s), o.payments_blocked, o.excess_prevented,
+          "-" if o.share_prevented is None else f"{o.share_prevented}%", o.excess_leaked, o.legit_discount_blocked,
+          o.legit_payments_blocked, o.trips_elsewhere] for o in result.outcomes])
+    note = (f"Each rule of {result.rules.label} is replayed over every one of the {count(inc.payments)} priced "
+            f"payments of the analysed campaign(s) and every change of their config, with the analysis's own intended "
+            f"discount per payment. At stake: {money(inc.excess_at_stake)}, the over-discount of "
+            f"{_n(inc.over_discounted_payments, 'payment')}. Time to trip counts from the bad change; the legitimate "
+            "cost is the intended discount a rule takes away, from any payment.")
+    if result.recommendation is not None:
+        note += " " + result.recommendation.sentence()
+    notes = tuple(f"{o.name}: {n}." for o in result.outcomes for n in o.notes)
+    return table, note, notes
+
+
+def build_content(db: Database, masking: Masking, rules: RuleSet | None = None) -> ReportContent:
     raw = db.dicts("SELECT * FROM incident_summary")[0]
     s = {**raw}
     tz = s["display_tz"] or "UTC"
@@ -290,21 +316,7 @@ def build_content(db: Database, masking: Masking) -> ReportContent:
                        f"repayments inside the window); together they got {money(s['exploiters_excess_total'])} of excess, "
                        f"{_share(s['exploiters_excess_total'], s['excess_total'])} of the total.")
 
-    guard_rows = db.dicts_file("report/guardrails", {"bad_change_id": s["bad_change_id"]})
-    guardrails = Table.of(
-        [("guardrail", False), ("kind", False), ("rule", False), ("would have acted", False), ("excess left", True),
-         ("saved", True), ("saved, net of refunds", True), ("share saved", True), ("payments limited", True),
-         ("legitimate payments also cut", True)],
-        [[g["guardrail"], g["kind"], g["rule"], g["applicable"], g["excess_with"], g["saved"], g["saved_net"],
-          _share(g["saved"], g["excess_before"]), g["payments_limited"], g["legit_payments_cut"]] for g in guard_rows])
-    best = max((g for g in guard_rows if g["applicable"] and g["kind"] == "runtime limit"),
-               key=lambda g: (g["saved"], -g["position"]), default=None)
-    guardrails_note = ("Runtime limits are replayed over every affected payment with exact money; change controls "
-                       "would have held the bad change itself.")
-    if best is not None:
-        guardrails_note += (f" The runtime limit that would have saved the most is the {best['guardrail']}: "
-                            f"{money(best['saved'])} of {money(best['excess_before'])} "
-                            f"({_share(best['saved'], best['excess_before'])}).")
+    guardrails, guardrails_note, guardrails_notes = _guardrails(db, rules, tz)
 
     files, rejects, inputs = _data_quality(db)
     quality_notes = (
@@ -360,6 +372,7 @@ def build_content(db: Database, masking: Masking) -> ReportContent:
         tz=tz, masking=masking, masking_note=masking_note, story=_story(s, bad, fix, tz), key_figures=_key_figures(s, tz),
         bad_change=bad, fix_change=fix, timeline=timeline, scenes=scenes, merchants=merchants, top_users=top_users,
         exploiters=exploiters, exploiters_note=exploiters_note, guardrails=guardrails, guardrails_note=guardrails_note,
+        guardrails_notes=guardrails_notes,
         files=files, rejects=rejects, quality_notes=quality_notes, checks=checks, inputs=inputs, parameters=parameters,
         footer=footer, charts=charts, alerts=_alerts(db, s))
 

@@ -3,7 +3,7 @@
 Written last by `write_reports`, always. Lists every file written (name relative to the
 output directory, SHA-256, size), the input files as ingested (from `load_manifest`, with
 their SHA-256 and row accounting), the analysis parameters (from `incident_summary`) and the
-report's own (formats, masking, when generated). A reader can verify every file with
+report's own (formats, masking, the guardrail rules file and its SHA-256, when generated). A reader can verify every file with
 `sha256sum` and trace it back to the exact inputs.
 """
 
@@ -21,6 +21,7 @@ from analyzer.report.files import sha256_file, write_text
 from analyzer.analysis.summary import to_json_value
 
 if TYPE_CHECKING:
+    from analyzer.guardrails.rules import RuleSet
     from analyzer.report import Masking
 
 MANIFEST_NAME = "manifest.json"
@@ -40,7 +41,8 @@ def analysis_parameters(db: Database) -> dict:
 
 
 def write_manifest(db: Database, out_dir: Path, files: Sequence[Path], *, formats: Sequence[str],
-                   masking: Masking, generated_at: datetime, notes: Sequence[str] = (), raw_csv: bool = False) -> Path:
+                   masking: Masking, generated_at: datetime, notes: Sequence[str] = (), raw_csv: bool = False,
+                   rules: RuleSet | None = None) -> Path:
     out_dir = Path(out_dir)
     document = {
         "generator": f"analyzer {__version__}",
@@ -53,6 +55,7 @@ def write_manifest(db: Database, out_dir: Path, files: Sequence[Path], *, format
             "masking": masking.describe(),
             "csv_formulas": ("raw: cells are written as they are (--raw-csv)" if raw_csv else
                              "neutralised: text cells starting with = + - @ TAB CR get a leading ' (OWASP)"),
+            **({"guardrail_rules": rules.source, "guardrail_rules_sha256": rules.sha256} if rules else {}),
         },
         "analysis_parameters": analysis_parameters(db),
         "inputs": inputs(db),

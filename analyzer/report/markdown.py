@@ -94,6 +94,7 @@ def render_markdown(content: ReportContent, pngs: dict[str, Path], notes: tuple[
     lines += ["## Top affected users and exploiters", "", "### Top affected users", "", *table(c.top_users),
               "### Exploiters", "", prose(c.exploiters_note), "", *table(c.exploiters)]
     lines += ["## Guardrails: what would have stopped it", "", prose(c.guardrails_note), "", *table(c.guardrails)]
+    lines += [*(f"- {prose(n)}" for n in c.guardrails_notes), *([""] if c.guardrails_notes else [])]
     lines += ["## Data quality", "", "### Rows per input file", "", *table(c.files),
               "### Quarantined rows by reason", "", *table(c.rejects), "### Checks", "", *table(c.checks)]
     for note in c.quality_notes:
