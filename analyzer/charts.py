@@ -33,7 +33,9 @@ CONFIG_WINDOW_COLOR = "rgba(192, 57, 43, 0.10)"
 DATA_WINDOW_COLOR = "rgba(230, 126, 34, 0.14)"
 SERIES_COLORS = {"payments": "#2e86c1", "rate": "#8e44ad", "excess": "#c0392b"}  # by the last word of the name
 ROLE_LABELS = {"bad_change": "bad change", "fix_change": "fix change", "first_affected": "first affected",
-               "peak_minute": "peak minute", "last_affected": "last affected"}
+               "peak_minute": "peak minute", "last_affected": "last affected", "previous_version": "previous version",
+               "detected": "detected", "acknowledged": "acknowledged", "declared": "declared", "resolved": "resolved",
+               "communicated": "statement"}
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -570,7 +570,7 @@ def test_config_changes_file(sample):
 def test_events_file(sample):
     with open(sample["out"] / "events.csv", newline="", encoding="utf-8") as fh:
         events = list(csv.DictReader(fh))
-    assert list(events[0]) == ["ts", "source", "kind", "title", "detail", "severity"]
+    assert list(events[0]) == ["ts", "source", "kind", "title", "detail", "severity", "user_id", "ref"]
     for e in events:
         assert datetime.fromisoformat(e["ts"]).tzinfo is None  # naive local time: ingest needs --tz
     kinds = Counter(e["kind"] for e in events)
