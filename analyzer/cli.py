@@ -257,8 +257,10 @@ def formats() -> None:
 @click.option("--exploit-min-txns", default=10, show_default=True, type=click.IntRange(min=1),
               help="Affected transfers/card repayments that flag a user as an exploiter.")
 @click.option("--tz", default=None, help="Zone to show instants in (default: the zone used at ingest, else UTC).")
+@click.option("--timeline-context", default=60, show_default=True, type=click.IntRange(min=0), metavar="MINUTES",
+              help="The timeline starts this long before the bad change; older rows are shown collapsed.")
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
-            lag_tolerance: float, exploit_min_txns: int, tz: str | None) -> None:
+            lag_tolerance: float, exploit_min_txns: int, tz: str | None, timeline_context: int) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
     from analyzer.analysis.pipeline import AnalysisParams
     from analyzer import store
@@ -269,7 +271,7 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
     check_tz(tz)
     params = AnalysisParams(campaigns=campaigns, bad_change=bad_change, fix_change=fix_change,
                             lag_tolerance_ms=round(lag_tolerance * 1000), exploit_min_txns=exploit_min_txns,
-                            display_tz=tz)
+                            display_tz=tz, timeline_context_minutes=timeline_context)
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
     with store.writer(db_path, "analyze") as db:
@@ -328,6 +330,109 @@ def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) ->
         result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii)
     for path in result.files:
         out.print(str(path), markup=False)
+
+
+# --- annotate ----------------------------------------------------------------------------
+def _default_who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry)
+        return ""
+
+
+def _analysis_db(db_path: Path):
+    from analyzer.db import Database
+    from analyzer.report import require_analyzed
+
+    if not db_path.exists():
+        raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
+                         path=str(db_path))
+    db = Database(db_path, read_only=True)
+    try:
+        require_analyzed(db)
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
+@main.group()
+def annotate() -> None:
+    """Reviewers' notes (star, tags, comment) on timeline rows, payments, users and changes."""
+
+
+@annotate.command("add")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", required=True, help="What the note is about: change:ID, event:ID, milestone:ROLE, "
+                                              "payment:TXN_ID, user:USER_ID, or timeline:N (a timeline row).")
+@click.option("--star", is_flag=True, help="Star it.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable; commas separate several).")
+@click.option("--comment", default="", help="The comment.")
+@click.option("--who", default=None, help="Who writes it (default: your login name).")
+def annotate_add(db_path: Path, target: str, star: bool, tags: tuple[str, ...], comment: str, who: str | None) -> None:
+    """Add a note; prints its id."""
+    from analyzer import annotations
+
+    with _analysis_db(db_path) as db:
+        what = annotations.resolve_target(db, target)
+    note = annotations.annotate(db_path, what, who=who if who is not None else _default_who(), star=star, tags=tags,
+                                comment=comment)
+    out.print(f"{note.id}  {note.what}", markup=False)
+
+
+@annotate.command("delete")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id", "note_id", required=True, help="The note's id (see `analyzer annotate list`).")
+@click.option("--who", default=None, help="Who retracts it (default: your login name).")
+def annotate_delete(db_path: Path, note_id: str, who: str | None) -> None:
+    """Retract a note (the activity log keeps it)."""
+    from analyzer import annotations
+
+    note = annotations.delete(db_path, note_id, who=who if who is not None else _default_who())
+    out.print(f"deleted {note.id}  {note.what}", markup=False)
+
+
+@annotate.command("list")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="As JSON lines.")
+@click.option("--mask-pii/--no-mask-pii", default=True, show_default=True,
+              help="Show users as pseudonyms (default) or as their ids.")
+def annotate_list(db_path: Path, as_json: bool, mask_pii: bool) -> None:
+    """List the current notes, oldest first."""
+    from analyzer.report import notes as report_notes
+
+    with _analysis_db(db_path) as db:
+        rows = report_notes.as_rows(report_notes.load(db, db_path, mask=mask_pii))
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    table = Table(title=f"Reviewer notes ({len(rows)})", title_justify="left")
+    for col in ("id", "at", "who", "what", "label", "star", "tags", "comment"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*(("*" if r[c] else "") if c == "star" else str(r[c] or "") for c in
+                        ("id", "at", "who", "what", "label", "star", "tags", "comment")))
+    out.print(table)
+
+
+@annotate.command("export")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (.csv or .jsonl).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="Output format (default: from the file name).")
+@click.option("--mask-pii/--no-mask-pii", default=True, show_default=True,
+              help="Users as pseudonyms (default) or as their ids.")
+def annotate_export(db_path: Path, out_path: Path, fmt: str | None, mask_pii: bool) -> None:
+    """Write the current notes as CSV or JSON lines."""
+    from analyzer.report import notes as report_notes
+
+    with _analysis_db(db_path) as db:
+        path = report_notes.export(db, db_path, out_path, fmt=fmt, mask=mask_pii)
+    out.print(str(path), markup=False)
 
 
 # --- dashboard ---------------------------------------------------------------------------
