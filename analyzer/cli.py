@@ -313,11 +313,17 @@ def check(db_path: Path) -> None:
 @click.option("--format", "formats", default="csv,parquet,xlsx,html,md,timeline", show_default=True,
               help="Comma-separated: csv, parquet, xlsx, html, md, timeline.")
 @click.option("--mask-pii/--no-mask-pii", default=None,
-              help="Mask user ids and payees everywhere / nowhere (default: in HTML and Markdown only).")
-def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) -> None:
-    """Write affected-user exports, the incident report and the timeline export."""
+              help="Mask user ids and payees everywhere / nowhere (default: in the documents and remediation lists).")
+@click.option("--postmortem", "postmortem_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The post-mortem to refresh and put first (default: postmortem.md beside the database, if any).")
+@click.option("--messages", "messages_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of message templates overriding the packaged ones (notify.zh.txt, ...).")
+def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None, postmortem_path: Path | None,
+           messages_dir: Path | None) -> None:
+    """Write the exports, remediation lists, incident report (post-mortem first) and timeline export."""
     from analyzer.db import Database
     from analyzer.report import ALL_FORMATS, write_reports
+    from analyzer.report.postmortem import default_path
 
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     unknown = sorted(set(chosen) - set(ALL_FORMATS))
@@ -326,10 +332,53 @@ def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None) ->
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
                          path=str(db_path))
+    if postmortem_path is None and default_path(db_path).exists():
+        postmortem_path = default_path(db_path)
+    elif postmortem_path is not None and not postmortem_path.exists():
+        raise InputError("no such post-mortem (write one with `analyzer postmortem init`)", path=str(postmortem_path))
     with Database(db_path, read_only=True) as db:
-        result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii)
+        result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii, postmortem_path=postmortem_path,
+                               messages_dir=messages_dir)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
     for path in result.files:
         out.print(str(path), markup=False)
+
+
+# --- postmortem --------------------------------------------------------------------------
+@main.group()
+def postmortem() -> None:
+    """The post-mortem document: a first draft from the analysis, then the team's."""
+
+
+@postmortem.command("init")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it (default: postmortem.md beside the database).")
+@click.option("--force", is_flag=True, help="Overwrite an existing post-mortem (its text is lost).")
+def postmortem_init(db_path: Path, out_path: Path | None, force: bool) -> None:
+    """Write postmortem.md prefilled from the analysis, its figures marked."""
+    from analyzer.report import postmortem as pm
+
+    with _analysis_db(db_path) as db:
+        path = pm.init(db, db_path, out_path, force=force)
+    out.print(str(path), markup=False)
+
+
+@postmortem.command("refresh")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--file", "file_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The post-mortem (default: postmortem.md beside the database).")
+def postmortem_refresh(db_path: Path, file_path: Path | None) -> None:
+    """Refresh the marked figures from the analysis; warn about the sentences to check."""
+    from analyzer.report import postmortem as pm
+
+    path = file_path or pm.default_path(db_path)
+    with _analysis_db(db_path) as db:
+        doc = pm.refresh(db, path)
+    for warning in doc.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    out.print(f"{path}: {len(doc.changes)} figure(s) changed", markup=False)
 
 
 # --- annotate ----------------------------------------------------------------------------

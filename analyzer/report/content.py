@@ -104,6 +104,7 @@ class ReportContent:
     parameters: Table
     footer: str
     charts: Charts = field(compare=False)
+    postmortem: Any = None  # analyzer.report.postmortem.Postmortem, put first when there is one
 
 
 def _text(value: Any) -> str:

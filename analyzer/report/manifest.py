@@ -50,6 +50,7 @@ def write_manifest(db: Database, out_dir: Path, files: Sequence[Path], *, format
             "formats": list(formats),
             "rows_masked": masking.rows,
             "documents_masked": masking.documents,
+            "lists_masked": masking.lists,
             "masking": masking.describe(),
         },
         "analysis_parameters": analysis_parameters(db),

@@ -65,9 +65,26 @@ def change(c: Change, label: str) -> list[str]:
     ]
 
 
+def postmortem_pages(pm) -> list[str]:
+    """The team's post-mortem first: its fields (escaped), what changed since its last refresh,
+    then its Markdown as the team wrote it (markers and comments stripped)."""
+    from analyzer.report.postmortem import meta_rows
+
+    lines = [f"# Post-mortem: {prose(pm.title)}", "", "| | |", "|---|---|"]
+    lines += [f"| {cell(k)} | {cell(v)} |" for k, v in meta_rows(pm)]
+    lines.append("")
+    if pm.changes:
+        lines += ["> **Figures refreshed from the analysis:** "
+                  + "; ".join(f"{cell(key)} {cell(old)} → {cell(new)}" for key, old, new in pm.changed)
+                  + ". Check the sentences that quote them.", ""]
+    lines += [pm.body.strip(), "", "---", ""]
+    return lines
+
+
 def render_markdown(content: ReportContent, pngs: dict[str, Path], notes: tuple[str, ...]) -> str:
     c = content
-    lines = [f"# {prose(c.title)}", "", f"_{prose(c.subtitle)}_", "", f"> {prose(c.masking_note)}", ""]
+    lines = postmortem_pages(c.postmortem) if c.postmortem is not None else []
+    lines += [f"# {prose(c.title)}", "", f"_{prose(c.subtitle)}_", "", f"> {prose(c.masking_note)}", ""]
 
     def chart(name: str) -> list[str]:
         if name in pngs:
