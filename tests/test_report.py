@@ -157,6 +157,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 # --- snapshots --------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["affected_users.csv", "affected_transactions.csv", "affected_merchants.csv",
+                                  "exploiters.csv", "notify.csv", "notify_merchants.csv",
                                   "timeline.jsonl", "timeline.csv", "incident_report.md"])
 def test_text_formats_match_their_snapshots(reports, name):
     out, _ = reports
@@ -317,11 +318,10 @@ def test_result_lists_every_file_and_the_manifest_hashes_them(reports):
     out, result = reports
     names = [p.name for p in result.files]
     assert names[-1] == "manifest.json"
-    assert set(names) == {"affected_users.csv", "affected_transactions.csv", "affected_merchants.csv",
-                          "affected_users.parquet", "affected_transactions.parquet", "affected_merchants.parquet",
-                          "affected_users.xlsx", "affected_transactions.xlsx", "affected_merchants.xlsx",
-                          "timeline.jsonl", "timeline.csv", "incident_report.html", "incident_report.md",
-                          "manifest.json"}
+    lists = ("affected_users", "affected_transactions", "affected_merchants", "exploiters", "notify",
+             "notify_merchants")
+    assert set(names) == {f"{n}.{ext}" for n in lists for ext in ("csv", "parquet", "xlsx")} | {
+        "timeline.jsonl", "timeline.csv", "incident_report.html", "incident_report.md", "manifest.json"}
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert [f["path"] for f in manifest["files"]] == names[:-1]
     for f in manifest["files"]:
@@ -406,7 +406,8 @@ def test_cli_report(incident_db, tmp_path):
     assert res.code == 0, res.stderr
     printed = res.stdout.splitlines()
     assert [Path(p).name for p in printed] == ["affected_users.csv", "affected_transactions.csv",
-                                               "affected_merchants.csv", "timeline.jsonl", "timeline.csv",
+                                               "affected_merchants.csv", "exploiters.csv", "notify.csv",
+                                               "notify_merchants.csv", "timeline.jsonl", "timeline.csv",
                                                "manifest.json"]
     shutil.copy(incident_db, tmp_path / "copy.duckdb")
     from analyzer.db import Database
@@ -541,4 +542,4 @@ def test_an_incident_still_open_in_the_data(tmp_path):
     assert "still open in the data" in md
     assert "no user was flagged as an exploiter" in md
     assert "No alert was recorded" in md
-    assert len(result.files) == 8
+    assert len(result.files) == 11

@@ -120,8 +120,8 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
         pm = postmortem.refresh(db, Path(postmortem_path))
         warnings.extend(pm.warnings)
 
-    row_formats = [f for f in ("csv", "parquet", "xlsx") if f in formats]
-    params = load_messages(messages_dir).params() if row_formats else {}
+    messages = load_messages(messages_dir)
+    params = messages.params()
     exports_masked = [(name, masking.rows) for name in exports.EXPORT_NAMES]
     exports_masked += [(name, masking.lists) for name in exports.REMEDIATION_NAMES]
     if "csv" in formats:
@@ -141,7 +141,7 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
         from analyzer.report import figures
         from analyzer.report.content import build_content
 
-        content = build_content(db, masking)
+        content = build_content(db, masking, messages)
         if pm is not None:
             content = dataclasses.replace(content, postmortem=pm)
         charts = figures.build_figures(content)

@@ -100,12 +100,17 @@ def render_markdown(content: ReportContent, pngs: dict[str, Path], notes: tuple[
         lines += change(c.fix_change, "Fix change")
     else:
         lines += ["**No later change restores the intended behaviour: the bad period is still open in the data.**", ""]
-    lines += ["## Timeline", "", *chart("timeline"), *table(c.timeline)]
+    lines += ["## Timeline", "", *chart("timeline"), "### Milestones", "", *table(c.milestones), prose(c.milestones_note),
+              "", "### What happened, in order", "", *table(c.timeline)]
+    lines += ["## Customer follow-up", "", prose(c.followup_note), "", *chart("scam_reports"), *table(c.followup),
+              "### Reported domains", "", *table(c.scam_domains), "### Reported phrases", "", *table(c.scam_phrases),
+              "### Remediation lists", "", *table(c.remediation), "### Official messages", "", *table(c.messages)]
     lines += ["## Breakdowns", "", "### By scene", "", *chart("scenes"), *table(c.scenes),
               "### By payee", "", *chart("merchants"), *table(c.merchants)]
     lines += ["## Top affected users and exploiters", "", "### Top affected users", "", *table(c.top_users),
               "### Exploiters", "", prose(c.exploiters_note), "", *table(c.exploiters)]
     lines += ["## Guardrails: what would have stopped it", "", prose(c.guardrails_note), "", *table(c.guardrails)]
+    lines += ["## Reviewer notes", "", *table(c.reviewer_notes)]
     lines += ["## Data quality", "", "### Rows per input file", "", *table(c.files),
               "### Quarantined rows by reason", "", *table(c.rejects), "### Checks", "", *table(c.checks)]
     for note in c.quality_notes:

@@ -168,7 +168,9 @@ def strip_markup(body: str) -> str:
 
 
 def _sentence(line: str, start: int, end: int) -> str:
-    """The sentence around [start, end) of a line, markers stripped, for a warning."""
+    """The sentence around [start, end) of a line (a table's whole row), markers stripped, for a warning."""
+    if line.lstrip().startswith("|"):
+        return " ".join(strip_markup(line).split())
     left = max(line.rfind(". ", 0, start), line.rfind("| ", 0, start))
     right_candidates = [i for i in (line.find(". ", end), line.find(" |", end)) if i >= 0]
     right = min(right_candidates) if right_candidates else len(line)
