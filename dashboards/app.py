@@ -72,15 +72,19 @@ with st.sidebar:
     reveal = st.toggle("Reveal identifiers", value=False, key="reveal",
                        help="User and payee ids are masked by default (keyed pseudonyms, stable per database).")
     st.caption("Identifiers: **revealed**" if reveal else "Identifiers: **masked** (pseudonyms)")
+    st.text_input("Your name (for reviewer notes)", key="reviewer", max_chars=80,
+                  help="Notes are signed with it; they are kept beside the database, never in it.")
 
 data.set_context(dataclasses.replace(data.context(), tz=tz, mask=not reveal, summary=summary))
 
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/timeline.py", title="Timeline", icon=":material/timeline:"),
+    st.Page("views/follow_up.py", title="Customer follow-up", icon=":material/support_agent:"),
     st.Page("views/affected_users.py", title="Affected users", icon=":material/group:"),
     st.Page("views/merchants.py", title="Merchants and scenes", icon=":material/storefront:"),
     st.Page("views/config_changes.py", title="Config changes", icon=":material/difference:"),
     st.Page("views/data_quality.py", title="Data quality", icon=":material/fact_check:"),
+    st.Page("views/review.py", title="Review notes", icon=":material/rate_review:"),
 ]
 st.navigation(pages).run()
