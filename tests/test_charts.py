@@ -94,3 +94,20 @@ def test_counts_and_empty_frames(frames):
     nothing = timeline_figure(frames["minute"].clear(), frames["second"].clear(), frames["timeline"].clear(),
                               {"display_tz": "UTC"}, "UTC")
     assert not markers(nothing)
+
+
+def test_scam_reports_over_time_next_to_the_incident_window(sample_db):
+    from analyzer.charts import scam_reports_figure
+
+    with Database(sample_db, read_only=True) as db:
+        reports = db.polars("SELECT ts, linked_user_id, after_bad_change FROM scam_reports")
+        summary = load_summary(db)
+    fig = scam_reports_figure(reports, summary, "Asia/Shanghai")
+    bars = {t.name: sum(t.y) for t in fig.data}
+    assert bars == {"from affected users": summary["scam_reports_linked"],
+                    "from other or unknown people": summary["scam_reports"] - summary["scam_reports_linked"]}
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert rects and rects[0].x0 == datetime(2025, 1, 16, 14, 40)  # the incident, wall clock in the zone
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(lines) == 2  # declared, official statement
+    assert "reports per hour" in fig.layout.yaxis.title.text
