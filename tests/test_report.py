@@ -490,7 +490,7 @@ def test_html_opens_offline_in_chromium_and_shows_the_charts(reports):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(page_url)
             page.wait_for_selector("#chart-timeline .main-svg", timeout=30_000)
-            assert page.locator(".js-plotly-plot").count() == 3
+            assert page.locator(".js-plotly-plot").count() == 4  # timeline, scenes, payees, scam reports
             assert page.locator("#chart-timeline .scatterlayer .trace").count() >= 1
             assert page.locator("#chart-scenes .barlayer .trace").count() >= 1
             assert "What happened" in page.locator("h2").all_inner_texts()

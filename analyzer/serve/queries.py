@@ -359,6 +359,8 @@ def activity(db_path: str | Path) -> pl.DataFrame:
     """Who annotated and who revealed identifiers, newest first (the two logs beside the database)."""
     from analyzer import annotations
 
-    return pl.DataFrame(annotations.activity(db_path),
-                        schema={"at": pl.String, "who": pl.String, "action": pl.String, "what": pl.String,
-                                "log": pl.String})
+    frame = pl.DataFrame(annotations.activity(db_path),
+                         schema={"at": pl.String, "who": pl.String, "action": pl.String, "what": pl.String,
+                                 "log": pl.String})
+    # an instant, shown in the page's zone (a line whose `at` is not one stays, without a time)
+    return frame.with_columns(pl.col("at").str.to_datetime(time_zone="UTC", strict=False))

@@ -20,7 +20,7 @@ starred_only = st.toggle("Starred only", key="notes_starred")
 shown = notes.filter(pl.col("star")) if starred_only else notes
 st.caption(f"{count(shown.height)} of {count(notes.height)} notes; `analyzer report` lists them under "
            "\u201cReviewer notes\u201d and `analyzer annotate export` writes them out.")
-data.table(shown.select("at", "who", "target", "about", "star", "tags", "comment", "id"), tz, key="notes_table",
+data.table(shown.select("at", "who", "target", "star", "tags", "comment", "about", "id"), tz, key="notes_table",
            labels={"at": "when"})
 
 st.subheader("Add a note")
