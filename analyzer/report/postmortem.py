@@ -288,7 +288,6 @@ def render_init(db: Database, db_path: Path) -> str:
     figs = figures(db)
     d = _Draft(db, s, figs, tz)
     bad = (db.dicts_file("report/change", {"change_id": s["bad_change_id"]}) or [{}])[0]
-    fix = (db.dicts_file("report/change", {"change_id": s["fix_change_id"]}) or [{}])[0] if s.get("fix_change_id") else {}
     milestones = db.dicts("SELECT * FROM milestones ORDER BY position") if db.has_table("milestones") else []
     guardrails = db.dicts_file("report/guardrails", {"bad_change_id": s["bad_change_id"]})
     severity, why = suggested_severity(s.get("excess_total"), s.get("affected_users"))
