@@ -10,6 +10,7 @@ BIN = $(VENV)/bin
 SAMPLE = sample_data/incident
 DB = sample_data/incident.duckdb
 REPORTS = sample_data/reports
+POSTMORTEM = sample_data/postmortem.md
 TZ_INCIDENT = Asia/Shanghai
 PORT ?= 8501
 export UV_PYTHON_DOWNLOADS = never
@@ -37,6 +38,7 @@ demo: sample
 	    --events $(SAMPLE)/events.csv --tz $(TZ_INCIDENT)
 	$(BIN)/analyzer analyze --db $(DB)
 	$(BIN)/analyzer check --db $(DB)
+	test -f $(POSTMORTEM) || $(BIN)/analyzer postmortem init --db $(DB)
 	$(BIN)/analyzer report --db $(DB) --out $(REPORTS)
 	@echo "reports: $(REPORTS)/incident_report.html"
 	$(BIN)/analyzer dashboard --db $(DB) --port $(PORT)
@@ -52,4 +54,4 @@ bench: env
 	$(BIN)/analyzer bench --payments 1000000 --payments 10000000 --repeat 3
 
 clean:
-	rm -rf $(SAMPLE) $(DB) $(REPORTS) .pytest_cache
+	rm -rf $(SAMPLE) $(DB) $(DB).annotations.jsonl $(POSTMORTEM) $(REPORTS) .pytest_cache

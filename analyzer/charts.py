@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 
 from analyzer.formatting import count, instant, money
 
-__all__ = ["timeline_figure", "breakdown_figure", "guardrails_figure", "SEVERITY_COLORS", "LANES"]
+__all__ = ["timeline_figure", "breakdown_figure", "guardrails_figure", "scam_reports_figure", "SEVERITY_COLORS", "LANES"]
 
 SEVERITY_COLORS = {"critical": "#c0392b", "warning": "#e67e22", "info": "#5d6d7e"}
 # The marker lanes of the timeline figure, top to bottom, and which timeline rows go in each.
@@ -33,7 +33,9 @@ CONFIG_WINDOW_COLOR = "rgba(192, 57, 43, 0.10)"
 DATA_WINDOW_COLOR = "rgba(230, 126, 34, 0.14)"
 SERIES_COLORS = {"payments": "#2e86c1", "rate": "#8e44ad", "excess": "#c0392b"}  # by the last word of the name
 ROLE_LABELS = {"bad_change": "bad change", "fix_change": "fix change", "first_affected": "first affected",
-               "peak_minute": "peak minute", "last_affected": "last affected"}
+               "peak_minute": "peak minute", "last_affected": "last affected", "previous_version": "previous version",
+               "detected": "detected", "acknowledged": "acknowledged", "declared": "declared", "resolved": "resolved",
+               "communicated": "statement"}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -362,4 +364,70 @@ def guardrails_figure(minute: pl.DataFrame, second: pl.DataFrame, summary: dict,
     fig.update_layout(title={"text": "When each guardrail would have acted", "x": 0, "xanchor": "left"},
                       template="plotly_white", height=max(420, 300 + 26 * len(names)),
                       margin={"l": 150, "r": 30, "t": 60, "b": 60}, hovermode="closest", font={"size": 12})
+    return fig
+
+
+# --- scam-message reports --------------------------------------------------------------------
+SCAM_COLORS = {"affected": "#c0392b", "other": "#95a5a6"}
+
+
+def _bucket(span: timedelta) -> tuple[str, str]:
+    """(polars truncate every, label) for bars over `span`."""
+    if span <= timedelta(hours=6):
+        return "15m", "15 minutes"
+    if span <= timedelta(days=2):
+        return "1h", "hour"
+    return "1d", "day"
+
+
+def scam_reports_figure(reports: pl.DataFrame, summary: dict, tz: str) -> go.Figure:
+    """Scam-message reports over time, next to the incident window.
+
+    reports: rows of the scam_reports table (ts, linked_user_id, after_bad_change); summary: the
+    `load_summary` dict. Bars count the reports per bucket (15 minutes, an hour or a day, by the
+    span), those linked to an affected user apart from the others; the config window is shaded
+    and the declaration and the official statement are drawn as lines.
+    """
+    fig = go.Figure()
+    config_start = _parse_instant(summary.get("config_window_start"))
+    config_end = _parse_instant(summary.get("config_window_end")) or config_start
+    rows = reports.filter(pl.col("after_bad_change")) if not reports.is_empty() else reports
+    if not rows.is_empty():
+        ts = rows.get_column("ts")
+        if ts.dtype.time_zone is None:  # type: ignore[union-attr]
+            rows = rows.with_columns(pl.col("ts").dt.replace_time_zone("UTC"))
+        start = min(filter(None, [config_start, rows.get_column("ts").min()]))
+        end = rows.get_column("ts").max()
+        every, label = _bucket(end - start)
+        local = rows.with_columns(
+            bucket=pl.col("ts").dt.convert_time_zone(tz).dt.replace_time_zone(None).dt.truncate(every),
+            who=pl.when(pl.col("linked_user_id").is_not_null()).then(pl.lit("affected")).otherwise(pl.lit("other")))
+        counts = local.group_by("bucket", "who").agg(pl.len().alias("n")).sort("bucket")
+        for who, name in (("affected", "from affected users"), ("other", "from other or unknown people")):
+            part = counts.filter(pl.col("who") == who)
+            if part.is_empty():
+                continue
+            xs = part.get_column("bucket").to_list()
+            ns = part.get_column("n").to_list()
+            fig.add_trace(go.Bar(x=xs, y=ns, name=name, marker_color=SCAM_COLORS[who],
+                                 hovertext=[f"{x:%Y-%m-%d %H:%M}: {count(n)} reports {name}" for x, n in zip(xs, ns)],
+                                 hovertemplate="%{hovertext}<extra></extra>"))
+        fig.update_yaxes(title_text=f"reports per {label}", rangemode="tozero")
+    if config_start and config_end:
+        fig.add_vrect(x0=_local(config_start, tz), x1=_local(config_end, tz) + timedelta(minutes=1),
+                      fillcolor="rgba(192, 57, 43, 0.25)", line_width=0, layer="below")
+        fig.add_annotation(x=_local(config_start, tz), y=1.0, yref="paper", yanchor="bottom", xanchor="left",
+                           showarrow=False, font={"size": 10, "color": "#c0392b"},
+                           text=f"incident {_esc(_hm(config_start, tz))}–{_esc(_hm(config_end, tz))}")
+    for key, text, color in (("declared_at", "declared", "#b9770e"), ("communicated_at", "official statement",
+                                                                       "#1e8449")):
+        at = _parse_instant(summary.get(key))
+        if at is not None:
+            fig.add_vline(x=_local(at, tz), line_width=1.5, line_dash="dash", line_color=color)
+            fig.add_annotation(x=_local(at, tz), y=0.92, yref="paper", xanchor="left", showarrow=False,
+                               font={"size": 10, "color": color}, text=_esc(text))
+    fig.update_xaxes(title_text=f"time ({_offset_label(tz, config_start)})")
+    fig.update_layout(title={"text": "Scam-message reports over time", "x": 0, "xanchor": "left"},
+                      template="plotly_white", barmode="stack", height=380, bargap=0.1,
+                      margin={"l": 70, "r": 30, "t": 60, "b": 50}, legend={"orientation": "h", "y": -0.25})
     return fig

@@ -286,9 +286,11 @@ def formats() -> None:
               help="Name of this analysis, kept beside the others (e.g. inferred, named-0047, lag-120s).")
 @click.option("--currency", default=None, help="Analyse only the payments in this currency (ISO 4217).")
 @click.option("--strict", is_flag=True, help="A doubtful --bad-change or --fix-change is an error, not a warning.")
+@click.option("--timeline-context", default=60, show_default=True, type=click.IntRange(min=0), metavar="MINUTES",
+              help="The timeline starts this long before the bad change; older rows are shown collapsed.")
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
             lag_tolerance: float, exploit_min_txns: int, tz: str | None, label: str, currency: str | None,
-            strict: bool) -> None:
+            strict: bool, timeline_context: int) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
     from analyzer import store
     from analyzer.analysis import labels
@@ -301,7 +303,8 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
     labels.check(label)
     params = AnalysisParams(campaigns=campaigns, bad_change=bad_change, fix_change=fix_change,
                             lag_tolerance_ms=round(lag_tolerance * 1000), exploit_min_txns=exploit_min_txns,
-                            display_tz=tz, label=label, currency=currency, strict=strict)
+                            display_tz=tz, label=label, currency=currency, strict=strict,
+                            timeline_context_minutes=timeline_context)
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
     with store.writer(db_path, "analyze") as db:
@@ -343,28 +346,40 @@ def check(db_path: Path, label: str) -> None:
 @click.option("--format", "formats", default="csv,parquet,xlsx,html,md,timeline", show_default=True,
               help="Comma-separated: csv, parquet, xlsx, html, md, timeline.")
 @click.option("--mask-pii/--no-mask-pii", default=None,
-              help="Mask user ids and payees everywhere / nowhere (default: in HTML and Markdown only).")
+              help="Mask user ids and payees everywhere / nowhere (default: in the documents and remediation lists).")
 @click.option("--raw-csv", is_flag=True,
               help="Write CSV cells as they are (for machines), without neutralising spreadsheet formulas.")
 @click.option("--allow-stale", is_flag=True,
               help="Report an analysis older than the data (the report then says so on its first page).")
 @click.option("--rules", "rules_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Guardrail rules (TOML) replayed in the report (default: the default rule set).")
+@click.option("--postmortem", "postmortem_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The post-mortem to refresh and put first (default: postmortem.md beside the database, if any).")
+@click.option("--messages", "messages_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of message templates overriding the packaged ones (notify.zh.txt, ...).")
 @label_option()
 def report(db_path: Path, out_dir: Path, formats: str, mask_pii: bool | None, raw_csv: bool, allow_stale: bool,
-           rules_path: Path | None, label: str) -> None:
-    """Write affected-user exports, the incident report and the timeline export."""
+           rules_path: Path | None, postmortem_path: Path | None, messages_dir: Path | None, label: str) -> None:
+    """Write the exports, remediation lists, incident report (post-mortem first) and timeline export."""
     from analyzer.guardrails.rules import load_rules
     from analyzer.report import ALL_FORMATS, write_reports
+    from analyzer.report.postmortem import default_path
 
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     unknown = sorted(set(chosen) - set(ALL_FORMATS))
     if unknown or not chosen:
         raise UsageError(f"--format: unknown {', '.join(unknown) or '(empty)'}; choose from {', '.join(ALL_FORMATS)}")
     rules = load_rules(rules_path)  # a bad rules file fails before anything is written
+    if postmortem_path is None and default_path(db_path).exists():
+        postmortem_path = default_path(db_path)
+    elif postmortem_path is not None and not postmortem_path.exists():
+        raise InputError("no such post-mortem (write one with `analyzer postmortem init`)", path=str(postmortem_path))
     with _open_analysis(db_path, label) as db:
         result = write_reports(db, out_dir, formats=chosen, mask_pii=mask_pii, raw_csv=raw_csv,
-                               allow_stale=allow_stale, rules=rules)
+                               allow_stale=allow_stale, rules=rules, postmortem_path=postmortem_path,
+                               messages_dir=messages_dir)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
     for path in result.files:
         out.print(str(path), markup=False)
 
@@ -479,6 +494,143 @@ def lint_change(change: Path, db_path: Path, rules_path: Path | None, hours: int
     if not as_json:
         warnings = sum(f.severity == "warn" for f in result.findings)
         out.print(f"pass: {c['change_id']} may go live ({warnings} warning(s))", markup=False)
+# --- postmortem --------------------------------------------------------------------------
+@main.group()
+def postmortem() -> None:
+    """The post-mortem document: a first draft from the analysis, then the team's."""
+
+
+@postmortem.command("init")
+@db_option("The analyzed DuckDB file (read only; notes and the post-mortem are kept beside it).")
+@click.option("--out", "out_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it (default: postmortem.md beside the database).")
+@click.option("--force", is_flag=True, help="Overwrite an existing post-mortem (its text is lost).")
+def postmortem_init(db_path: Path, out_path: Path | None, force: bool) -> None:
+    """Write postmortem.md prefilled from the analysis, its figures marked."""
+    from analyzer.report import postmortem as pm
+
+    with _analysis_db(db_path) as db:
+        path = pm.init(db, db_path, out_path, force=force)
+    out.print(str(path), markup=False)
+
+
+@postmortem.command("refresh")
+@db_option("The analyzed DuckDB file (read only; notes and the post-mortem are kept beside it).")
+@click.option("--file", "file_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The post-mortem (default: postmortem.md beside the database).")
+def postmortem_refresh(db_path: Path, file_path: Path | None) -> None:
+    """Refresh the marked figures from the analysis; warn about the sentences to check."""
+    from analyzer.report import postmortem as pm
+
+    path = file_path or pm.default_path(db_path)
+    with _analysis_db(db_path) as db:
+        doc = pm.refresh(db, path)
+    for warning in doc.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    out.print(f"{path}: {len(doc.changes)} figure(s) changed", markup=False)
+
+
+# --- annotate ----------------------------------------------------------------------------
+def _default_who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry)
+        return ""
+
+
+def _analysis_db(db_path: Path):
+    from analyzer.db import Database
+    from analyzer.report import require_analyzed
+
+    if not db_path.exists():
+        raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
+                         path=str(db_path))
+    db = Database(db_path, read_only=True)
+    try:
+        require_analyzed(db)
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
+@main.group()
+def annotate() -> None:
+    """Reviewers' notes (star, tags, comment) on timeline rows, payments, users and changes."""
+
+
+@annotate.command("add")
+@db_option("The analyzed DuckDB file (read only; notes and the post-mortem are kept beside it).")
+@click.option("--target", required=True, help="What the note is about: change:ID, event:ID, milestone:ROLE, "
+                                              "payment:TXN_ID, user:USER_ID, or timeline:N (a timeline row).")
+@click.option("--star", is_flag=True, help="Star it.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable; commas separate several).")
+@click.option("--comment", default="", help="The comment.")
+@click.option("--who", default=None, help="Who writes it (default: your login name).")
+def annotate_add(db_path: Path, target: str, star: bool, tags: tuple[str, ...], comment: str, who: str | None) -> None:
+    """Add a note; prints its id."""
+    from analyzer import annotations
+
+    with _analysis_db(db_path) as db:
+        what = annotations.resolve_target(db, target)
+    note = annotations.annotate(db_path, what, who=who if who is not None else _default_who(), star=star, tags=tags,
+                                comment=comment)
+    out.print(f"{note.id}  {note.what}", markup=False)
+
+
+@annotate.command("delete")
+@db_option("The analyzed DuckDB file (read only; notes and the post-mortem are kept beside it).")
+@click.option("--id", "note_id", required=True, help="The note's id (see `analyzer annotate list`).")
+@click.option("--who", default=None, help="Who retracts it (default: your login name).")
+def annotate_delete(db_path: Path, note_id: str, who: str | None) -> None:
+    """Retract a note (the activity log keeps it)."""
+    from analyzer import annotations
+
+    note = annotations.delete(db_path, note_id, who=who if who is not None else _default_who())
+    out.print(f"deleted {note.id}  {note.what}", markup=False)
+
+
+@annotate.command("list")
+@db_option("The analyzed DuckDB file (read only; notes and the post-mortem are kept beside it).")
+@click.option("--json", "as_json", is_flag=True, help="As JSON lines.")
+@click.option("--mask-pii/--no-mask-pii", default=True, show_default=True,
+              help="Show users as pseudonyms (default) or as their ids.")
+def annotate_list(db_path: Path, as_json: bool, mask_pii: bool) -> None:
+    """List the current notes, oldest first."""
+    from analyzer.report import notes as report_notes
+
+    with _analysis_db(db_path) as db:
+        rows = report_notes.as_rows(report_notes.load(db, db_path, mask=mask_pii))
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    table = Table(title=f"Reviewer notes ({len(rows)})", title_justify="left")
+    for col in ("id", "at", "who", "what", "label", "star", "tags", "comment"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*(("*" if r[c] else "") if c == "star" else str(r[c] or "") for c in
+                        ("id", "at", "who", "what", "label", "star", "tags", "comment")))
+    out.print(table)
+
+
+@annotate.command("export")
+@db_option("The analyzed DuckDB file (read only; notes and the post-mortem are kept beside it).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (.csv or .jsonl).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="Output format (default: from the file name).")
+@click.option("--mask-pii/--no-mask-pii", default=True, show_default=True,
+              help="Users as pseudonyms (default) or as their ids.")
+def annotate_export(db_path: Path, out_path: Path, fmt: str | None, mask_pii: bool) -> None:
+    """Write the current notes as CSV or JSON lines."""
+    from analyzer.report import notes as report_notes
+
+    with _analysis_db(db_path) as db:
+        path = report_notes.export(db, db_path, out_path, fmt=fmt, mask=mask_pii)
+    out.print(str(path), markup=False)
 
 
 # --- dashboard ---------------------------------------------------------------------------

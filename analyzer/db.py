@@ -121,6 +121,11 @@ class Database:
             log.debug("SQL failed:\n%s\nparams=%r", sql_text, bound)
             raise
 
+    def register(self, name: str, frame: Any) -> None:
+        """Make a DataFrame (polars / Arrow) queryable as the view `name` on this connection
+        (for data that lives outside the database, e.g. the reviewers' notes)."""
+        self.con.register(name, frame)
+
     def enable_progress(self) -> None:
         """Let `query_progress()` report the running statement's progress (for a progress bar)."""
         for setting in ("SET enable_progress_bar = true", "SET enable_progress_bar_print = false",

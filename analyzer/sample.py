@@ -70,7 +70,7 @@ TRANSACTION_COLUMNS = (
     "type",
     "original_txn_id",
 )
-EVENT_COLUMNS = ("ts", "source", "kind", "title", "detail", "severity")
+EVENT_COLUMNS = ("ts", "source", "kind", "title", "detail", "severity", "user_id", "ref")
 
 SCENES = (
     "shopping",
@@ -956,53 +956,112 @@ def _layout(rng: np.random.Generator, table: _Table) -> _Layout:
 # Events
 # --------------------------------------------------------------------------------------------
 
+# Scam messages the customer service hears about: look-alike domains (reserved .example names)
+# and the quoted phrases the scammers use. A report names a domain when the message had one.
+SCAM_DOMAINS = ("discount-reversal.example", "pay-refund-cs.example", "yhcx-kefu.example")
+_SCAM_DETAILS = (
+    ("用户反馈收到“优惠撤销”诈骗短信，要求点击链接 {domain} 退还优惠金额", True),
+    ("Customer received an SMS claiming the 'discount reversal' must be paid back via {domain}", True),
+    ("用户称接到自称客服的电话，要求转账退回“多发的优惠”", False),
+    ("SMS with a look-alike domain {domain} asking to 'confirm the discount reversal' within 2 hours", True),
+    ("用户收到短信：您的“优惠撤销”将在今晚24点前生效，请登录 {domain} 处理", True),
+    ("Elderly customer nearly transferred 3,000 yuan after a fake 'discount reversal' call", False),
+)
+N_SCAM_AFFECTED = 12  # affected users who report (two of them twice), when the sample has that many
+N_SCAM_UNAFFECTED = 3  # users who report but were not affected (scammers send to everyone)
 
-def _events(rng: np.random.Generator) -> list[tuple[str, str, str, str, str, str]]:
+
+@dataclass(frozen=True)
+class _ScamReport:
+    ts: str  # naive local time, as events.csv has it
+    ms: int  # epoch ms (UTC)
+    user_id: str | None  # the events file's user_id column (None: an anonymous call)
+    linked_user: str | None  # the affected user the report is about (by user_id, or named in the text)
+    detail: str
+    domain: str | None
+    ref: str
+
+
+def _scam_reports(rng: np.random.Generator, table: _Table, layout: _Layout) -> list[_ScamReport]:
+    """Scam-message reports: affected users (two report twice), a few unaffected users, an
+    anonymous call and one that names the caller's account only in the text."""
+    pay, pop = table.pay, table.pop
+    loaded = np.ones(table.n_pay, bool)
+    loaded[layout.conflicted_payments] = False
+    affected = loaded & (pay.discount != pay.expected)
+    affected_users = np.unique(pay.user[affected])
+    exploiters = set(pay.exploiters.tolist())
+    calm = np.array([u for u in affected_users.tolist() if u not in exploiters], dtype=np.int64)
+    k = min(N_SCAM_AFFECTED, max(len(calm) - 1, 0))
+    chosen = rng.choice(calm, k + 1, replace=False) if k else np.array([], np.int64)
+    reporters, by_text = chosen[:k].tolist(), (chosen[k:].tolist() or [None])[0]
+    others = np.setdiff1d(np.unique(pay.user[loaded]), affected_users)
+    unaffected = rng.choice(others, min(N_SCAM_UNAFFECTED, len(others)), replace=False).tolist()
+    # (user index for the user_id column or None, linked affected user index or None)
+    who: list[tuple[int | None, int | None]] = [(u, u) for u in reporters] + [(u, u) for u in reporters[:2]]
+    who += [(u, None) for u in unaffected] + [(None, None)]
+    if by_text is not None:
+        who.append((None, by_text))
+    order = rng.permutation(len(who))
+    # the evening after the incident (most), and the next morning
+    start, end = _local_ms(18, 40), _local_ms(11, 0, day=17)
+    times = np.sort(np.where(rng.random(len(who)) < 0.75, rng.integers(start, _local_ms(23, 30), len(who)),
+                             rng.integers(_local_ms(23, 30), end, len(who))))
+    times = (times // 1000) * 1000  # whole seconds: events.csv has no fractions
+    reports = []
+    for n, (i, ms) in enumerate(zip(order.tolist(), times.tolist(), strict=True)):
+        column_user, linked = who[i]
+        template, has_domain = _SCAM_DETAILS[n % len(_SCAM_DETAILS)]  # every kind of message appears
+        domain = SCAM_DOMAINS[int(rng.integers(0, len(SCAM_DOMAINS)))] if has_domain else None
+        detail = template.format(domain=domain)
+        if column_user is None and linked is not None:
+            detail += f"（来电用户自报账号 {pop.users[linked]}）"
+        local = _iso_local(ms)
+        reports.append(_ScamReport(
+            ts=local[:19].replace("T", " "), ms=ms,
+            user_id=None if column_user is None else str(pop.users[column_user]),
+            linked_user=None if linked is None else str(pop.users[linked]),
+            detail=detail, domain=domain, ref=f"CS-{n + 1:05d}"))
+    return reports
+
+
+def _events(scam: list[_ScamReport]) -> list[tuple[str, ...]]:
     def at(h: int, m: int, s: int, day: int = 16) -> str:
         return f"2025-01-{day:02d} {h:02d}:{m:02d}:{s:02d}"
 
-    scam_details = [
-        "用户反馈收到“优惠撤销”诈骗短信，要求点击链接退还优惠金额",
-        "Customer received an SMS claiming the 'discount reversal' must be paid back via a link",
-        "用户称接到自称客服的电话，要求转账退回“多发的优惠”",
-        "SMS with a look-alike domain asking to 'confirm the discount reversal' within 2 hours",
-        "用户收到短信：您的优惠将被撤销，请在今晚24点前登录链接处理",
-        "Elderly customer nearly transferred 3,000 yuan after a fake 'discount reversal' call",
-    ]
-    scam_times = [(19, 31), (19, 48), (20, 6), (20, 27), (20, 55), (21, 22)]
+    # (ts, source, kind, title, detail, severity, user_id, ref)
     events = [
         (at(14, 33, 2), "config_console", "change", "CMP-TRAVEL-5 cap raised to 20.00",
-         "CHG-20250116-0039 by liu.yang, approved by mkt.lead.chen (MKT-2270)", "info"),
+         "CHG-20250116-0039 by liu.yang, approved by mkt.lead.chen (MKT-2270)", "info", "", "CHG-20250116-0039"),
         (at(14, 40, 0), "config_console", "change", "CMP-NY-INSTANT config updated",
-         f"{BAD_CHANGE_ID} by zhang.wei, no approver recorded (MKT-2291)", "info"),
+         f"{BAD_CHANGE_ID} by zhang.wei, no approver recorded (MKT-2291)", "info", "", BAD_CHANGE_ID),
         (at(14, 41, 55), "monitoring", "alert", "Transfer volume above forecast",
-         "transfer TPS 2.1x forecast over 5 min", "warning"),
+         "transfer TPS 2.1x forecast over 5 min", "warning", "", ""),
         (at(14, 42, 50), "monitoring", "alert", "Discount rate anomaly on CMP-NY-INSTANT",
          "discount/amount ratio 19.6% over 2 min (baseline 0.7%); transfers and credit-card repayments discounted",
-         "critical"),
+         "critical", "", ""),
         (at(14, 43, 40), "oncall", "ack", "On-call acknowledged discount anomaly",
-         "oncall.li acknowledged; paging sre.lead.wang", "info"),
+         "oncall.li acknowledged; paging sre.lead.wang", "info", "", ""),
         (at(14, 45, 0), "oncall", "mitigation", "Rolled back CMP-NY-INSTANT to previous config",
-         f"{FIX_CHANGE_ID}: rollback to v2 config, approved by sre.lead.wang (INC-3317)", "warning"),
+         f"{FIX_CHANGE_ID}: rollback to v2 config, approved by sre.lead.wang (INC-3317)", "warning", "", "INC-3317"),
         (at(14, 46, 40), "monitoring", "recovery", "Discount rate back to baseline",
-         "discount/amount ratio 0.8% over 1 min", "info"),
+         "discount/amount ratio 0.8% over 1 min", "info", "", ""),
         (at(15, 10, 0), "incident", "incident", "INC-3317 opened: erroneous 20% discount on all scenes",
-         "SEV-2; owner sre.lead.wang; finance and risk informed", "critical"),
+         "SEV-2; owner sre.lead.wang; finance and risk informed", "critical", "", "INC-3317"),
+        (at(16, 20, 0), "incident", "resolved", "INC-3317 resolved: config restored, impact quantified",
+         "resolved by sre.lead.wang; customer follow-up continues", "info", "", "INC-3317"),
         (at(19, 2, 0), "merchant_ops", "note", "Merchant-initiated refunds begin",
-         "merchants refunding orders placed during the incident", "info"),
-    ]
-    for (h, m), detail in zip(scam_times, scam_details, strict=True):
-        events.append(
-            (at(h, m, int(rng.integers(0, 60))), "customer_service", "scam_report",
-             "Scam message about a 'discount reversal'", detail, "warning")
-        )
-    events += [
+         "merchants refunding orders placed during the incident", "info", "", ""),
         (at(21, 45, 0), "security", "note", "Phishing domain reported for takedown",
-         "look-alike domain used in 'discount reversal' SMS reported to registrar", "warning"),
+         f"look-alike domain {SCAM_DOMAINS[0]} used in 'discount reversal' SMS reported to registrar", "warning",
+         "", ""),
         (at(9, 30, 0, day=17), "pr", "statement", "Official statement on the 16 January discount incident",
          "我们不会以任何形式要求用户退还优惠。We will never ask customers to return a discount by SMS or phone.",
-         "info"),
+         "info", "", ""),
     ]
+    for r in scam:
+        events.append((r.ts, "customer_service", "scam_report", "Scam message about a 'discount reversal'",
+                       r.detail, "warning", r.user_id or "", r.ref))
     return sorted(events)
 
 
@@ -1012,6 +1071,24 @@ def _write_events(path: Path, events: list[tuple[str, ...]]) -> None:
     w.writerow(EVENT_COLUMNS)
     w.writerows(events)
     path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
+def _scam_truth(scam: list[_ScamReport]) -> dict[str, Any]:
+    """What the scam-report follow-up must find (every report is after the bad change)."""
+    linked = [r for r in scam if r.linked_user is not None]
+    domains: dict[str, int] = {}
+    for r in scam:
+        if r.domain:
+            domains[r.domain] = domains.get(r.domain, 0) + 1
+    return {
+        "scam_reports": len(scam),
+        "scam_reports_linked": len(linked),
+        "scam_reporters_affected": len({r.linked_user for r in linked}),
+        "scam_reporters_affected_ids": sorted({r.linked_user for r in linked}),
+        "scam_reports_by_text": sum(1 for r in linked if r.user_id is None),
+        "first_scam_report_at": iso_utc(min(r.ms for r in scam)) if scam else None,
+        "scam_domains": dict(sorted(domains.items())),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -1145,8 +1222,8 @@ _README = """# Sample incident: CMP-NY-INSTANT, 2025-01-16 (Asia/Shanghai), seed
 - transactions.csv: payments 13:00-16:52 local and refunds 19:00-21:30 (ts with +08:00 offset); includes malformed, duplicated and conflicting rows.
 - transactions_replay.jsonl: a re-delivered batch (late payments 16:52-17:00, refunds after 21:30, exact copies of CSV rows, one conflicting row, one broken line).
 - config_changes.jsonl: every config change of the three campaigns (ts in UTC), config as a nested JSON object.
-- events.csv: alerts, on-call, rollback, scam-message reports, the statement; ts is NAIVE local time (needs --tz Asia/Shanghai).
-- truth/summary.json: the expected answers (window, affected counts, excess gross and net, exploiters, row accounting per file).
+- events.csv: alerts, on-call, rollback, incident declared and resolved, scam-message reports (user_id of the reporter, ref of the ticket), the statement; ts is NAIVE local time (needs --tz Asia/Shanghai).
+- truth/summary.json: the expected answers (window, affected counts, excess gross and net, exploiters, scam reports linked to affected users, row accounting per file).
 - truth/affected_transactions.csv, truth/affected_users.csv: the expected affected payments and users (times in UTC).
 Load it:
   analyzer ingest --db incident.duckdb --transactions transactions.csv transactions_replay.jsonl --config-changes config_changes.jsonl --events events.csv --tz Asia/Shanghai
@@ -1173,7 +1250,8 @@ def generate(out_dir: Path, seed: int = 7, payments: int = 100_000) -> SampleRes
     ref = _refunds(streams[2], pay)
     table = _Table(pop, pay, ref, changes)
     layout = _layout(streams[3], table)
-    events = _events(streams[4])
+    scam = _scam_reports(streams[4], table, layout)
+    events = _events(scam)
 
     paths = {
         "transactions.csv": out / "transactions.csv",
@@ -1189,6 +1267,7 @@ def generate(out_dir: Path, seed: int = 7, payments: int = 100_000) -> SampleRes
     _write_events(paths["events.csv"], events)
 
     summary = _truth(out, table, layout, changes)
+    summary.update(_scam_truth(scam))
     summary["row_accounting"] = _row_accounting(table, layout, len(changes), len(events))
     summary.update(tz=TZ_NAME, seed=int(seed), payments=int(payments))
     (out / "truth" / "summary.json").write_bytes(

@@ -106,6 +106,11 @@ with st.sidebar:
         st.caption(f"Logged in as {data.plain(who)}")
         if st.button("Log out", key="logout", icon=":material/logout:"):
             st.logout()
+    if user.get("is_logged_in"):
+        st.session_state["reviewer"] = who  # notes are signed with the login
+    else:
+        st.text_input("Your name (for reviewer notes)", key="reviewer", max_chars=80,
+                      help="Notes are signed with it; they are kept beside the database, never in it.")
 
 data.set_context(dataclasses.replace(data.context(), tz=tz, mask=not reveal, summary=summary, who=who))
 
@@ -122,10 +127,12 @@ for warning in summary.get("warnings") or []:
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/timeline.py", title="Timeline", icon=":material/timeline:"),
+    st.Page("views/follow_up.py", title="Customer follow-up", icon=":material/support_agent:"),
     st.Page("views/affected_users.py", title="Affected users", icon=":material/group:"),
     st.Page("views/merchants.py", title="Merchants and scenes", icon=":material/storefront:"),
     st.Page("views/config_changes.py", title="Config changes", icon=":material/difference:"),
     st.Page("views/guardrails.py", title="Guardrails", icon=":material/shield:"),
     st.Page("views/data_quality.py", title="Data quality", icon=":material/fact_check:"),
+    st.Page("views/review.py", title="Review notes", icon=":material/rate_review:"),
 ]
 st.navigation(pages).run()

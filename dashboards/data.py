@@ -180,6 +180,38 @@ freshness = cached(queries.freshness)
 replay_default = cached(guardrails.replay_default)
 replay_text = cached(guardrails.replay_text)
 try_rule = cached(guardrails.try_rule)
+milestones = cached(queries.milestones)
+scam_reports = cached(queries.scam_reports)
+scam_groups = cached(queries.scam_groups)
+
+
+# --- reviewer notes: a log beside the database that sessions append to, so never cached -------
+def notes(mask: bool) -> pl.DataFrame:
+    ctx = context()
+    return uncached(ctx, queries.notes, ctx.path, mask=mask)
+
+
+def annotate(target: str, *, who: str, star: bool = False, tags: tuple[str, ...] = (), comment: str = "") -> Any:
+    """Append a note (the analysis stays read-only: the note goes to FILE.annotations.jsonl)."""
+    ctx = context()
+    return uncached(ctx, queries.annotate, ctx.path, target, who=who, star=star, tags=tags, comment=comment)
+
+
+def activity() -> pl.DataFrame:
+    return queries.activity(context().path)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _scam_figure(path: str, generation: str, label: str, tz: str) -> Any:
+    from analyzer.charts import scam_reports_figure
+
+    return scam_reports_figure(scam_reports(mask=True).rename({"linked_user": "linked_user_id"}), summary(), tz)
+
+
+def scam_figure(tz: str) -> Any:
+    """The Customer follow-up page's chart, built once per generation and zone."""
+    ctx = context()
+    return _scam_figure(ctx.path, ctx.generation, ctx.label, tz)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -112,3 +112,20 @@ def test_guardrails_figure_marks_each_trip_in_the_display_zone(frames):
     assert "burn &lt;b&gt;" in mark.hovertext[0] and "10.50" in mark.hovertext[0]
     assert any(s.type == "line" and s.x0 == datetime(2025, 1, 16, 14, 40, 9) for s in fig.layout.shapes)
     assert list(fig.layout.yaxis.categoryarray) == ["never", "burn &lt;b&gt;"] == ["never", *mark.y]
+
+
+def test_scam_reports_over_time_next_to_the_incident_window(sample_db):
+    from analyzer.charts import scam_reports_figure
+
+    with Database(sample_db, read_only=True) as db:
+        reports = db.polars("SELECT ts, linked_user_id, after_bad_change FROM scam_reports")
+        summary = load_summary(db)
+    fig = scam_reports_figure(reports, summary, "Asia/Shanghai")
+    bars = {t.name: sum(t.y) for t in fig.data}
+    assert bars == {"from affected users": summary["scam_reports_linked"],
+                    "from other or unknown people": summary["scam_reports"] - summary["scam_reports_linked"]}
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert rects and rects[0].x0 == datetime(2025, 1, 16, 14, 40)  # the incident, wall clock in the zone
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(lines) == 2  # declared, official statement
+    assert "reports per hour" in fig.layout.yaxis.title.text

@@ -25,8 +25,9 @@ from analyzer.formatting import compact_money, count, duration, money
 from tests.conftest import ROOT, ingest_sample, run_cli
 
 APP = str(ROOT / "dashboards" / "app.py")
-PAGES = ["views/overview.py", "views/timeline.py", "views/affected_users.py", "views/merchants.py",
-         "views/config_changes.py", "views/guardrails.py", "views/data_quality.py"]
+PAGES = ["views/overview.py", "views/timeline.py", "views/follow_up.py", "views/affected_users.py",
+         "views/merchants.py", "views/config_changes.py", "views/guardrails.py", "views/data_quality.py",
+         "views/review.py"]
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +239,10 @@ def test_the_time_zone_switch(app):
 def test_a_time_range_filters_the_timeline_tables(app, db):
     open_page(app, "views/timeline.py")
     whole = table(app, "timeline_table")
-    assert len(whole) == db.scalar("SELECT count(*) FROM timeline")
+    assert len(whole) == db.scalar("SELECT count(*) FROM timeline WHERE NOT collapsed")  # older context collapsed
+    app.toggle(key="timeline_older").set_value(True).run()
+    assert len(table(app, "timeline_table")) == db.scalar("SELECT count(*) FROM timeline")
+    app.toggle(key="timeline_older").set_value(False).run()
     start, end = db.one("SELECT first_affected_at, first_affected_at + INTERVAL 2 MINUTE FROM incident_summary")
     app.session_state["timeline_range"] = (start, end)  # what a box selection on the chart sets
     app.run()

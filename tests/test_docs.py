@@ -20,17 +20,26 @@ def section(command: str) -> str:
     return match.group(1)
 
 
+def _commands(name: str, command: click.Command) -> list[tuple[str, click.Command]]:
+    """A command, or every subcommand of a group (`analyzer annotate add`), with its full name."""
+    if isinstance(command, click.Group):
+        return [(f"{name} {sub}", c) for sub, c in sorted(command.commands.items())]
+    return [(name, command)]
+
+
 @pytest.mark.parametrize("name", sorted(main.commands))
 def test_every_option_is_documented(name):
     text = section(name)
-    command = main.commands[name]
-    for param in command.params:
-        if not isinstance(param, click.Option) or param.hidden:
-            continue
-        for opt in param.opts + param.secondary_opts:
-            if opt in ("-h", "--help"):
+    for full, command in _commands(name, main.commands[name]):
+        if full != name:
+            assert f"`analyzer {full}" in text, f"`analyzer {full}` is not in the README"
+        for param in command.params:
+            if not isinstance(param, click.Option) or param.hidden:
                 continue
-            assert f"`{opt}" in text, f"{opt} of `analyzer {name}` is not in the README"
+            for opt in param.opts + param.secondary_opts:
+                if opt in ("-h", "--help"):
+                    continue
+                assert f"`{opt}" in text, f"{opt} of `analyzer {full}` is not in the README"
 
 
 def test_no_documented_command_is_missing_from_the_cli():

@@ -157,6 +157,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 # --- snapshots --------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["affected_users.csv", "affected_transactions.csv", "affected_merchants.csv",
+                                  "exploiters.csv", "notify.csv", "notify_merchants.csv",
                                   "timeline.jsonl", "timeline.csv", "incident_report.md"])
 def test_text_formats_match_their_snapshots(reports, name):
     out, _ = reports
@@ -347,11 +348,10 @@ def test_result_lists_every_file_and_the_manifest_hashes_them(reports):
     out, result = reports
     names = [p.name for p in result.files]
     assert names[-1] == "manifest.json"
-    assert set(names) == {"affected_users.csv", "affected_transactions.csv", "affected_merchants.csv",
-                          "affected_users.parquet", "affected_transactions.parquet", "affected_merchants.parquet",
-                          "affected_users.xlsx", "affected_transactions.xlsx", "affected_merchants.xlsx",
-                          "timeline.jsonl", "timeline.csv", "incident_report.html", "incident_report.md",
-                          "manifest.json"}
+    lists = ("affected_users", "affected_transactions", "affected_merchants", "exploiters", "notify",
+             "notify_merchants")
+    assert set(names) == {f"{n}.{ext}" for n in lists for ext in ("csv", "parquet", "xlsx")} | {
+        "timeline.jsonl", "timeline.csv", "incident_report.html", "incident_report.md", "manifest.json"}
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert [f["path"] for f in manifest["files"]] == names[:-1]
     for f in manifest["files"]:
@@ -436,7 +436,8 @@ def test_cli_report(incident_db, tmp_path):
     assert res.code == 0, res.stderr
     printed = res.stdout.splitlines()
     assert [Path(p).name for p in printed] == ["affected_users.csv", "affected_transactions.csv",
-                                               "affected_merchants.csv", "timeline.jsonl", "timeline.csv",
+                                               "affected_merchants.csv", "exploiters.csv", "notify.csv",
+                                               "notify_merchants.csv", "timeline.jsonl", "timeline.csv",
                                                "manifest.json"]
     shutil.copy(incident_db, tmp_path / "copy.duckdb")
     from analyzer.db import Database
@@ -519,7 +520,7 @@ def test_html_opens_offline_in_chromium_and_shows_the_charts(reports):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(page_url)
             page.wait_for_selector("#chart-timeline .main-svg", timeout=30_000)
-            assert page.locator(".js-plotly-plot").count() == 3
+            assert page.locator(".js-plotly-plot").count() == 4  # timeline, scenes, payees, scam reports
             assert page.locator("#chart-timeline .scatterlayer .trace").count() >= 1
             assert page.locator("#chart-scenes .barlayer .trace").count() >= 1
             assert "What happened" in page.locator("h2").all_inner_texts()
@@ -571,4 +572,4 @@ def test_an_incident_still_open_in_the_data(tmp_path):
     assert "still open in the data" in md
     assert "no user was flagged as an exploiter" in md
     assert "No alert was recorded" in md
-    assert len(result.files) == 8
+    assert len(result.files) == 11

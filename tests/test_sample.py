@@ -570,7 +570,7 @@ def test_config_changes_file(sample):
 def test_events_file(sample):
     with open(sample["out"] / "events.csv", newline="", encoding="utf-8") as fh:
         events = list(csv.DictReader(fh))
-    assert list(events[0]) == ["ts", "source", "kind", "title", "detail", "severity"]
+    assert list(events[0]) == ["ts", "source", "kind", "title", "detail", "severity", "user_id", "ref"]
     for e in events:
         assert datetime.fromisoformat(e["ts"]).tzinfo is None  # naive local time: ingest needs --tz
     kinds = Counter(e["kind"] for e in events)
@@ -581,6 +581,35 @@ def test_events_file(sample):
     assert any(e["kind"] == "mitigation" and e["ts"] == "2025-01-16 14:45:00" for e in events)
     assert any(e["kind"] == "statement" and e["ts"].startswith("2025-01-17 09:30") for e in events)
     assert any("优惠撤销" in e["detail"] for e in events)
+    assert any(e["kind"] == "incident" and e["ts"] == "2025-01-16 15:10:00" for e in events)  # declared
+    assert any(e["kind"] == "resolved" for e in events)
+    console = [e for e in events if e["source"] == "config_console"]
+    assert {e["ref"] for e in console} == {"CHG-20250116-0039", BAD_CHANGE_ID}
+
+
+def test_scam_reports_and_their_truth(sample):
+    """The reporters: affected users (two report twice), unaffected users, an anonymous call and
+    one that gives the account only in the text; the truth counts them from the generator."""
+    with open(sample["out"] / "events.csv", newline="", encoding="utf-8") as fh:
+        reports = [e for e in csv.DictReader(fh) if e["kind"] == "scam_report"]
+    truth = sample["summary"]
+    affected = {u["user_id"] for u in sample["users"]}
+    assert len(reports) == truth["scam_reports"] == 19
+    with_id = [r for r in reports if r["user_id"]]
+    assert len(with_id) == 17 and len({r["ref"] for r in reports}) == len(reports)
+    linked_ids = set(truth["scam_reporters_affected_ids"])
+    assert truth["scam_reporters_affected"] == len(linked_ids) == 13
+    by_id = [r for r in with_id if r["user_id"] in linked_ids]
+    assert len(by_id) == truth["scam_reports_linked"] - truth["scam_reports_by_text"] == 14
+    assert len({r["user_id"] for r in by_id}) == 12  # two users reported twice
+    text_only = [r for r in reports if not r["user_id"] and any(u in r["detail"] for u in linked_ids)]
+    assert len(text_only) == truth["scam_reports_by_text"] == 1
+    first = min(datetime.fromisoformat(r["ts"]).replace(tzinfo=CST) for r in reports)
+    assert first.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z") == truth["first_scam_report_at"]
+    assert sum(truth["scam_domains"].values()) == sum(any(d in r["detail"] for d in truth["scam_domains"])
+                                                      for r in reports)
+    assert linked_ids <= affected
+    assert all(r["user_id"] not in affected for r in with_id if r["user_id"] not in linked_ids)  # 3 unaffected
 
 
 def test_readme(sample):

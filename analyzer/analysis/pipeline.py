@@ -2,9 +2,9 @@
 
 Called by `analyzer analyze`, the benchmark and the tests. Runs the SQL files in order:
 config versions, the one pass over every payment (payment_groups), change impact (and the
-choice of bad and fix change), priced transactions, affected sets, metrics, timeline, incident
-summary. Re-running replaces every derived table
-atomically; the raw tables are never written.
+choice of bad and fix change), priced transactions, affected sets, metrics, milestones, scam
+reports, timeline, incident summary. Re-running replaces every derived table atomically; the
+raw tables are never written.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from analyzer.sql import quote_literal
 # Every table analyze builds: what the dashboard and the report need before they can show an incident.
 DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions", "unexplained_payments",
                   "affected_users", "affected_merchants", "affected_scenes", "minute_metrics",
-                  "second_metrics", "timeline", "incident_summary")
+                  "second_metrics", "milestones", "scam_reports", "timeline", "incident_summary")
 DEFAULT_EXPLOIT_SCENES = ("transfer", "credit_card_repayment")
 SECOND_METRICS_MARGIN = timedelta(minutes=3)
+# The timeline starts this long before the bad change; older rows are context, shown collapsed.
+DEFAULT_TIMELINE_CONTEXT_MINUTES = 60
 # analyze keeps DuckDB within this much memory unless told otherwise. Without a limit DuckDB
 # keeps every block it scans cached, up to 80% of the machine (3.3 GiB at 50M payments); with
 # it, the same analysis runs as fast in 1.7 GiB (benchmarks/README.md).
@@ -43,6 +45,7 @@ class AnalysisParams:
     exploit_min_txns: int = 10
     exploit_scenes: tuple[str, ...] = field(default=DEFAULT_EXPLOIT_SCENES)
     display_tz: str | None = None
+    timeline_context_minutes: int = DEFAULT_TIMELINE_CONTEXT_MINUTES
     memory_limit: str | None = ANALYZE_MEMORY_LIMIT  # None: keep the connection's own limit
     label: str = labels.DEFAULT      # the name of this analysis (its own schema unless default)
     currency: str | None = None      # analyse only the payments of this currency
@@ -142,7 +145,11 @@ def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
         last = db.scalar("SELECT max(ts) FROM affected_transactions") or period.fix_from or period.bad_from
         end = max(last, period.fix_from or last)
         db.run_file("analysis/metrics", {"window_from": period.bad_from - SECOND_METRICS_MARGIN, "window_to": end + SECOND_METRICS_MARGIN})
-        db.run_file("analysis/timeline", {"bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id})
+        changes = {"bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id}
+        context_from = period.bad_from - timedelta(minutes=params.timeline_context_minutes)
+        db.run_file("analysis/milestones", changes)
+        db.run_file("analysis/scam_reports", changes)
+        db.run_file("analysis/timeline", {**changes, "context_from": context_from})
         db.run_file("analysis/incident_summary", {
             "campaign_id": period.campaign_id, "campaigns": list(campaigns),
             "bad_change_id": period.bad_change_id, "bad_inferred": period.bad_inferred,
@@ -150,7 +157,9 @@ def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
             "fix_inferred": period.fix_inferred, "fix_note": period.fix_note,
             "display_tz": tz, "tolerance_ms": params.lag_tolerance_ms, "analyzer_version": __version__,
             "label": params.label, "currency": params.currency, "warnings": list(period.warnings),
-            "inputs_fingerprint": state["fingerprint"], "inputs_last_file_id": state["last_file_id"]})
+            "inputs_fingerprint": state["fingerprint"], "inputs_last_file_id": state["last_file_id"],
+            "exploit_min_txns": params.exploit_min_txns, "exploit_scenes": list(params.exploit_scenes),
+            "context_from": context_from})
         db.execute("DROP TABLE payment_groups").fetchall()
         db.run_file("analysis/record_analysis", {
             "label": params.label, "schema_name": schema_name, "analyzed_at": datetime.now(UTC),

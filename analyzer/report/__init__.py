@@ -14,12 +14,19 @@ replay (analyzer/guardrails/, over `priced_transactions`). One module per render
     manifest.py  manifest.json: every file with its SHA-256, the inputs, the parameters
 
 Privacy: user and payee ids are personal data. By default the documents (HTML, Markdown)
-show keyed pseudonyms and the row exports keep the ids (they are the outreach list);
-`mask_pii=True` masks everywhere, `mask_pii=False` nowhere.
+and the remediation lists (exploiters, notify, notify_merchants) show keyed pseudonyms, and the
+affected_* row exports keep the ids; `mask_pii=True` masks everywhere, `mask_pii=False` nowhere.
+
+    remediation: exploiters.csv / notify.csv / notify_merchants.csv (and .parquet, .xlsx) beside
+                 affected_users.csv, with the messages of messages.py
+    postmortem.py  the post-mortem document: written by `analyzer postmortem init`, its marked
+                   figures refreshed and its pages put first in the reports
+    notes.py     the reviewer notes (analyzer/annotations.py) described and exported
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -39,32 +46,39 @@ class ReportResult:
     files: tuple[Path, ...]
     """Every file written, in the order written; manifest.json last."""
     rows_masked: bool
-    """User and payee ids in the row exports (CSV, Parquet, XLSX) are pseudonyms."""
+    """User and payee ids in the affected_* row exports (CSV, Parquet, XLSX) are pseudonyms."""
     documents_masked: bool
     """User and payee ids in the HTML and Markdown reports are pseudonyms."""
     notes: tuple[str, ...] = ()
     """What could not be done as asked (e.g. PNG charts without a browser)."""
+    lists_masked: bool = True
+    """User and payee ids in the remediation lists are pseudonyms."""
+    warnings: tuple[str, ...] = ()
+    """What a person should look at: figures of the post-mortem that changed, and the like."""
 
 
 @dataclass(frozen=True)
 class Masking:
     rows: bool
     documents: bool
+    lists: bool = True  # the remediation lists (exploiters, notify, notify_merchants)
 
     @classmethod
     def policy(cls, mask_pii: bool | None) -> Masking:
-        """None: the default policy (documents masked, rows not); True/False: everywhere/nowhere."""
+        """None: the default policy (documents and remediation lists masked, affected_* rows not);
+        True/False: everywhere/nowhere."""
         if mask_pii is None:
-            return cls(rows=False, documents=True)
-        return cls(rows=mask_pii, documents=mask_pii)
+            return cls(rows=False, documents=True, lists=True)
+        return cls(rows=mask_pii, documents=mask_pii, lists=mask_pii)
 
     def describe(self) -> str:
-        if self.rows and self.documents:
+        if self.rows and self.documents and self.lists:
             return "user and payee ids are masked everywhere (--mask-pii): stable keyed pseudonyms (anon-…)"
-        if not self.rows and not self.documents:
+        if not self.rows and not self.documents and not self.lists:
             return "user and payee ids are NOT masked anywhere (--no-mask-pii)"
-        return ("user and payee ids are masked in the HTML and Markdown reports (stable keyed pseudonyms, "
-                "anon-…) and kept in the row exports, which are the outreach list (default policy)")
+        return ("user and payee ids are masked in the HTML and Markdown reports and in the remediation lists "
+                "(stable keyed pseudonyms, anon-…; --no-mask-pii writes the ids an SMS tool needs) and kept in "
+                "the affected_* row exports (default policy)")
 
 
 def require_analyzed(db: Database) -> None:
@@ -78,7 +92,8 @@ def require_analyzed(db: Database) -> None:
 
 def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_FORMATS,
                   mask_pii: bool | None = None, generated_at: datetime | None = None,
-                  raw_csv: bool = False, allow_stale: bool = False, rules: RuleSet | None = None) -> ReportResult:
+                  raw_csv: bool = False, allow_stale: bool = False, rules: RuleSet | None = None,
+                  messages_dir: Path | None = None, postmortem_path: Path | None = None) -> ReportResult:
     """Write the chosen formats into `out_dir` (created if missing), then manifest.json.
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless `raw_csv`.
@@ -86,8 +101,11 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
 
     `generated_at` (default: now) only goes into manifest.json: the documents depend on the
     database alone, so the same database gives the same CSV, Markdown and HTML bytes.
+    `postmortem_path`: the team's post-mortem; its marked figures are refreshed in place and it
+    becomes the first pages of the HTML and Markdown reports (warnings in the result).
     """
     from analyzer.report import exports, manifest, timeline
+    from analyzer.report.messages import load_messages
 
     unknown = sorted(set(formats) - set(ALL_FORMATS))
     if unknown:
@@ -106,25 +124,38 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     notes: list[str] = []
+    warnings: list[str] = []
+    pm = None
+    if postmortem_path is not None:
+        from analyzer.report import postmortem
 
+        pm = postmortem.refresh(db, Path(postmortem_path))
+        warnings.extend(pm.warnings)
+
+    messages = load_messages(messages_dir)
+    params = messages.params()
+    exports_masked = [(name, masking.rows) for name in exports.EXPORT_NAMES]
+    exports_masked += [(name, masking.lists) for name in exports.REMEDIATION_NAMES]
     if "csv" in formats:
-        for name in exports.EXPORT_NAMES:
-            files.append(exports.write_csv(db, name, out_dir, mask_pii=masking.rows, tz=tz, raw=raw_csv))
+        for name, masked in exports_masked:
+            files.append(exports.write_csv(db, name, out_dir, mask_pii=masked, tz=tz, params=params, raw=raw_csv))
     if "parquet" in formats:
-        for name in exports.EXPORT_NAMES:
-            files.append(exports.write_parquet(db, name, out_dir, mask_pii=masking.rows))
+        for name, masked in exports_masked:
+            files.append(exports.write_parquet(db, name, out_dir, mask_pii=masked, tz=tz, params=params))
     if "xlsx" in formats:
         from analyzer.report import xlsx
 
-        for name in exports.EXPORT_NAMES:
-            files.append(xlsx.write_xlsx(db, name, out_dir, mask_pii=masking.rows, tz=tz))
+        for name, masked in exports_masked:
+            files.append(xlsx.write_xlsx(db, name, out_dir, mask_pii=masked, tz=tz, params=params))
     if "timeline" in formats:
         files.extend(timeline.write_timeline(db, out_dir, tz=tz, raw_csv=raw_csv))
     if "html" in formats or "md" in formats:
         from analyzer.report import figures
         from analyzer.report.content import build_content
 
-        content = build_content(db, masking, rules)
+        content = build_content(db, masking, rules, messages)
+        if pm is not None:
+            content = dataclasses.replace(content, postmortem=pm)
         charts = figures.build_figures(content)
         notes.extend(charts.notes)
         if "html" in formats:
@@ -142,4 +173,4 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
                                          masking=masking, generated_at=when, notes=tuple(notes),
                                          raw_csv=raw_csv, rules=rules or load_rules(None)))
     return ReportResult(files=tuple(files), rows_masked=masking.rows, documents_masked=masking.documents,
-                        notes=tuple(dict.fromkeys(notes)))
+                        notes=tuple(dict.fromkeys(notes)), lists_masked=masking.lists, warnings=tuple(warnings))

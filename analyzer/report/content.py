@@ -77,6 +77,7 @@ class Charts:
     scenes: pl.DataFrame = field(compare=False)
     merchants: pl.DataFrame = field(compare=False)
     summary: dict = field(compare=False)
+    scam_reports: pl.DataFrame = field(compare=False, default_factory=pl.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,15 @@ class ReportContent:
     bad_change: Change
     fix_change: Change | None
     timeline: Table
+    milestones: Table
+    milestones_note: str
+    followup: Table
+    scam_domains: Table
+    scam_phrases: Table
+    followup_note: str
+    remediation: Table
+    messages: Table
+    reviewer_notes: Table
     scenes: Table
     merchants: Table
     top_users: Table
@@ -108,6 +118,7 @@ class ReportContent:
     footer: str
     charts: Charts = field(compare=False)
     alerts: tuple[str, ...] = ()  # first thing on the first page: a stale analysis, doubts about named changes
+    postmortem: Any = None  # analyzer.report.postmortem.Postmortem, put first when there is one
 
 
 def _text(value: Any) -> str:
@@ -229,11 +240,16 @@ def _key_figures(s: dict[str, Any], tz: str) -> Table:
         ["Time to detect", duration(s["time_to_detect_s"]),
          "first affected payment to the first alert" + (f" ({s['first_alert_title']})" if s["first_alert_title"] else "")],
         ["Time to acknowledge", duration(s["time_to_acknowledge_s"]), "first affected payment to the on-call acknowledgement"],
+        ["Time to declare", duration(s["time_to_declare_s"]), "first affected payment to the first incident event"],
         ["Time to mitigate", duration(s["time_to_mitigate_s"]), "first affected payment to the fix change"],
+        ["Time to resolve", duration(s["time_to_resolve_s"]), "first affected payment to the resolution event"],
+        ["Time to communicate", duration(s["time_to_communicate_s"]), "first affected payment to the official statement"],
         ["Propagation lag (start)", duration(s["propagation_lag_start_s"]), "bad change to the first affected payment"],
         ["Propagation lag (end)", duration(s["propagation_lag_end_s"]), "fix change to the last affected payment"],
         ["Peak minute excess", money(s["peak_minute_excess"]), f"excess in the minute from {instant(s['peak_minute'], tz, millis=False)}"],
         ["Exploiters", count(s["exploiters"]), f"flagged users; their excess {money(s['exploiters_excess_total'])}"],
+        ["Scam-message reports", count(s["scam_reports"]),
+         f"since the bad change; from {_n(s['scam_reporters_affected'], 'affected user')}"],
     ]
     return Table.of([("figure", False), ("value", True), ("what it counts", False)], rows)
 
@@ -265,7 +281,122 @@ def _guardrails(db: Database, rules: RuleSet | None, tz: str) -> tuple[Table, st
     return table, note, notes
 
 
-def build_content(db: Database, masking: Masking, rules: RuleSet | None = None) -> ReportContent:
+def _timeline(db: Database, tz: str) -> Table:
+    """The timeline rows, older context collapsed into one line; a change seen in several
+    sources is one row naming them all."""
+    rows = db.dicts("SELECT ts, source, sources, kind, severity, title, detail, role, collapsed FROM timeline "
+                    "ORDER BY ordinal")
+    older = [r for r in rows if r["collapsed"]]
+    kept = [r for r in rows if not r["collapsed"]]
+    lines = []
+    if older:
+        kinds: dict[str, int] = {}
+        for r in older:
+            what = "config changes" if r["source"] == "config_changes" else f"{r['kind'] or 'event'} events"
+            kinds[what] = kinds.get(what, 0) + 1
+        lines.append([f"{instant(older[0]['ts'], tz, millis=False)} to {instant(older[-1]['ts'], tz, millis=False)}",
+                      "(older context)", "collapsed", "info",
+                      f"{_n(len(older), 'earlier row')}: " + ", ".join(f"{count(n)} {k}" for k, n in kinds.items()),
+                      "; ".join(r["title"] for r in older[:20]) + ("; …" if len(older) > 20 else "")])
+    shown = kept[:MAX_TIMELINE_ROWS]
+    lines += [[instant(r["ts"], tz), " + ".join(r["sources"] or [r["source"]]), r["kind"], r["severity"], r["title"],
+               r["detail"]] for r in shown]
+    note = ""
+    if len(kept) > MAX_TIMELINE_ROWS:
+        note = f"the first {MAX_TIMELINE_ROWS} of {len(kept)} rows; all of them are in timeline.jsonl"
+    elif older:
+        note = ("older context is collapsed into the first line (analyze --timeline-context); every row is in "
+                "timeline.jsonl")
+    return Table.of([("time", False), ("source", False), ("kind", False), ("severity", False), ("what", False),
+                     ("detail", False)], lines, note=note)
+
+
+def _milestones(db: Database, tz: str) -> tuple[Table, str]:
+    rows = db.dicts("SELECT * FROM milestones ORDER BY position")
+    table = Table.of(
+        [("milestone", False), ("time", False), ("after the impact start", True), ("from", False), ("order", False)],
+        [[r["label"], instant(r["ts"], tz), duration(r["since_impact_start_s"]),
+          (r["event_title"] or r["ref_id"] or r["source"]) if r["ts"] is not None else "not recorded",
+          "-" if r["order_ok"] is None else ("ok" if r["order_ok"] else f"⚠ {r['order_issue']}")] for r in rows])
+    issues = [r for r in rows if r["order_ok"] is False]
+    note = (f"{_n(len(issues), 'milestone')} recorded before a milestone that must come first: check the clocks of "
+            "the tools that logged them." if issues else "Every recorded milestone is in order.")
+    missing = [r["label"] for r in rows if r["ts"] is None]
+    if missing:
+        note += f" Not recorded: {', '.join(missing)}."
+    return table, note
+
+
+def _followup(db: Database, s: dict[str, Any], tz: str) -> tuple[Table, Table, Table, str]:
+    rows = [
+        ["Scam-message reports since the bad change", count(s.get("scam_reports")), "events of kind scam_report"],
+        ["Linked to affected users", count(s.get("scam_reports_linked")),
+         "by the reporter's user id, or an affected user id in the text"],
+        ["Affected users who reported", count(s.get("scam_reporters_affected")), "distinct affected users"],
+        ["People who reported", count(s.get("scam_reporters")), "distinct reporters (user id, or the one the text names)"],
+        ["First report", instant(s.get("first_scam_report_at"), tz, millis=False),
+         f"{duration(s.get('time_to_first_scam_report_s'))} after the impact start"],
+        ["Official statement", instant(s.get("communicated_at"), tz, millis=False),
+         f"{duration(s.get('time_to_communicate_s'))} after the impact start"],
+    ]
+    followup = Table.of([("figure", False), ("value", True), ("what it counts", False)], rows)
+
+    def grouped(column: str, label: str) -> Table:
+        found = db.dicts(f"SELECT v, count(*) AS reports, count(DISTINCT linked_user_id) AS affected_users, "
+                         f"min(ts) AS first_at, max(ts) AS last_at FROM (SELECT unnest({column}) AS v, linked_user_id, ts "
+                         "FROM scam_reports WHERE after_bad_change) GROUP BY v ORDER BY reports DESC, v")
+        return Table.of([(label, False), ("reports", True), ("affected users", True), ("first", False), ("last", False)],
+                        [[r["v"], r["reports"], r["affected_users"], instant(r["first_at"], tz, millis=False),
+                          instant(r["last_at"], tz, millis=False)] for r in found])
+
+    note = ("No scam-message report is recorded." if not s.get("scam_reports") else
+            f"{_n(s['scam_reports'], 'scam-message report')} since the bad change, "
+            f"{count(s['scam_reports_linked'])} of them from {_n(s['scam_reporters_affected'], 'affected user')}. "
+            "The platform's answer is the notify list: every affected user who is not flagged as an exploiter is told "
+            "through official channels that the platform will not ask for the discount back, will never send a link "
+            "to “reverse” it, and that such messages go to official customer service.")
+    return followup, grouped("domains", "domain"), grouped("phrases", "phrase"), note
+
+
+def _remediation(db: Database, s: dict[str, Any], messages: Any) -> tuple[Table, Table]:
+    from analyzer.report.exports import select_sql
+
+    merchants = db.scalar(f"SELECT count(*) FROM ({select_sql('notify_merchants', mask_pii=True)})",
+                          {**messages.params(), "tz": s.get("display_tz") or "UTC"})
+    rows = [
+        ["exploiters.csv", count(s.get("exploiters")), "risk review: the flagged users with their evidence (count and sum "
+         "of affected transfers / repayments, excess, time span, payees)"],
+        ["notify.csv", count((s.get("affected_users") or 0) - (s.get("exploiters") or 0)),
+         "every other affected user: excess kept, a reference number, the official message in Chinese and English"],
+        ["notify_merchants.csv", count(merchants), "the merchants paid in affected payments (person-to-person transfer "
+         "payees left out), with their message"],
+    ]
+    table = Table.of([("list", False), ("rows", True), ("what", False)], rows,
+                     note="Also as .parquet and .xlsx; user and payee ids masked unless --no-mask-pii. exploiters + "
+                          "notify = the affected users, no user in both.")
+    previews = Table.of([("template", False), ("text", False)],
+                        [[key, text] for key, text in messages.texts.items()],
+                        note="The templates are files the team edits (analyzer report --messages DIR); the placeholders "
+                             "in braces are filled per user with exact money.")
+    return table, previews
+
+
+def _reviewer_notes(db: Database, masking: Masking, tz: str) -> Table:
+    from analyzer.report import notes
+
+    found = notes.load(db, db.path, mask=masking.documents) if db.path != ":memory:" else []
+    return Table.of(
+        [("when", False), ("who", False), ("about", False), ("star", False), ("tags", False), ("comment", False)],
+        [[instant(n.at, tz, millis=False), n.who, f"{n.kind} {n.ref}" + (f": {n.label}" if n.label else ""),
+          "★" if n.star else "", ", ".join(n.tags), n.comment] for n in found],
+        note="" if found else "no reviewer notes yet (analyzer annotate add, or the dashboard's Review notes page)")
+
+
+def build_content(db: Database, masking: Masking, rules: RuleSet | None = None,
+                  messages: Any = None) -> ReportContent:
+    from analyzer.report.messages import load_messages
+
+    messages = messages or load_messages()
     raw = db.dicts("SELECT * FROM incident_summary")[0]
     s = {**raw}
     tz = s["display_tz"] or "UTC"
@@ -273,13 +404,11 @@ def build_content(db: Database, masking: Masking, rules: RuleSet | None = None) 
     fix = _change(db, s["fix_change_id"], tz)
     assert bad is not None, "incident_summary names a bad change that config_versions does not hold"
 
-    timeline_rows = db.dicts("SELECT ts, source, kind, severity, title, detail, role FROM timeline ORDER BY ordinal")
-    shown = timeline_rows[:MAX_TIMELINE_ROWS]
-    timeline = Table.of(
-        [("time", False), ("source", False), ("kind", False), ("severity", False), ("what", False), ("detail", False)],
-        [[instant(r["ts"], tz), r["source"], r["kind"], r["severity"], r["title"], r["detail"]] for r in shown],
-        note=(f"the first {MAX_TIMELINE_ROWS} of {len(timeline_rows)} rows; all of them are in timeline.jsonl"
-              if len(timeline_rows) > MAX_TIMELINE_ROWS else ""))
+    timeline = _timeline(db, tz)
+    milestones, milestones_note = _milestones(db, tz)
+    followup, scam_domains, scam_phrases, followup_note = _followup(db, s, tz)
+    remediation, message_previews = _remediation(db, s, messages)
+    reviewer_notes = _reviewer_notes(db, masking, tz)
 
     scene_rows = db.dicts("SELECT * FROM affected_scenes ORDER BY excess_total DESC, scene NULLS LAST")
     scenes = Table.of(
@@ -363,14 +492,17 @@ def build_content(db: Database, masking: Masking, rules: RuleSet | None = None) 
             {"payee": [_payee(r) for r in merchant_rows if not r["is_others"]],
              "excess_total": [r["excess_total"] for r in merchant_rows if not r["is_others"]]},
             schema={"payee": pl.String, "excess_total": pl.Decimal(18, 2)}),
-        summary=load_summary(db))
+        summary=load_summary(db),
+        scam_reports=db.polars("SELECT ts, linked_user_id, after_bad_change FROM scam_reports ORDER BY ts"))
     return ReportContent(
         title=f"Incident report: campaign {bad.campaign_id}, {when}",
         subtitle=f"analysis {s.get('analysis_label') or 'default'}: bad change {bad.change_id}"
                  + (f", fixed by {fix.change_id}" if fix else ", not fixed in the data")
                  + f"; instants in {tz}" + (f"; amounts in {s['currency']}" if s.get("currency") else ""),
         tz=tz, masking=masking, masking_note=masking_note, story=_story(s, bad, fix, tz), key_figures=_key_figures(s, tz),
-        bad_change=bad, fix_change=fix, timeline=timeline, scenes=scenes, merchants=merchants, top_users=top_users,
+        bad_change=bad, fix_change=fix, timeline=timeline, milestones=milestones, milestones_note=milestones_note,
+        followup=followup, scam_domains=scam_domains, scam_phrases=scam_phrases, followup_note=followup_note,
+        remediation=remediation, messages=message_previews, reviewer_notes=reviewer_notes, scenes=scenes, merchants=merchants, top_users=top_users,
         exploiters=exploiters, exploiters_note=exploiters_note, guardrails=guardrails, guardrails_note=guardrails_note,
         guardrails_notes=guardrails_notes,
         files=files, rejects=rejects, quality_notes=quality_notes, checks=checks, inputs=inputs, parameters=parameters,

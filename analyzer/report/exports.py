@@ -27,6 +27,11 @@ from analyzer.sql import quote_ident, quote_literal
 from analyzer.report.files import atomic_path
 
 EXPORT_NAMES = ("affected_users", "affected_transactions", "affected_merchants")
+# The remediation lists (file name -> its SQL in sql/report/): exploiters for risk review, the
+# users and merchants to notify with the official message. Masked by default (Masking.lists).
+REMEDIATION_NAMES = ("exploiters", "notify", "notify_merchants")
+_SQL_NAMES = {"exploiters": "remediation_exploiters", "notify": "remediation_notify",
+              "notify_merchants": "remediation_merchants"}
 
 def instant_text_sql(column: str, tz_param: str = "$tz") -> str:
     """SQL turning a TIMESTAMPTZ column into ISO 8601 text in the zone `tz_param`, with offset.
@@ -62,7 +67,17 @@ def _templates(*, mask_pii: bool, instants: str, lists: str) -> dict[str, sql.Te
         name = quote_ident(column)
         return name if lists == "list" else f"array_to_string({name}, ';') AS {name}"
 
-    return {"pii": pii, "instant": instant, "list": as_list}
+    def money_text(column: str) -> str:
+        """A DECIMAL(18,2) as people read it in a message, exactly: -1,234.56."""
+        name = quote_ident(column)
+        return (f"(CASE WHEN {name} < 0 THEN '-' ELSE '' END || format('{{:,}}', CAST(trunc(abs({name})) AS BIGINT))"
+                f" || '.' || lpad(CAST(CAST(abs({name}) * 100 AS BIGINT) % 100 AS VARCHAR), 2, '0'))")
+
+    def local_minute(column: str) -> str:
+        """An instant as wall-clock text in $tz to the minute, for a message: 2025-01-16 14:40."""
+        return f"strftime(timezone($tz, {quote_ident(column)}), '%Y-%m-%d %H:%M')"
+
+    return {"pii": pii, "instant": instant, "list": as_list, "money_text": money_text, "local_minute": local_minute}
 
 
 def expand_template(name: str, *, mask_pii: bool, instants: str, lists: str) -> str:
@@ -71,8 +86,10 @@ def expand_template(name: str, *, mask_pii: bool, instants: str, lists: str) -> 
 
 
 def _export(name: str, **how: Any) -> str:
+    if name in REMEDIATION_NAMES:
+        return expand_template(_SQL_NAMES[name], **how)
     if name not in EXPORT_NAMES:
-        raise ValueError(f"unknown export {name!r}; choose from {', '.join(EXPORT_NAMES)}")
+        raise ValueError(f"unknown export {name!r}; choose from {', '.join(EXPORT_NAMES + REMEDIATION_NAMES)}")
     return expand_template(name, **how)
 
 
@@ -89,7 +106,8 @@ def select_sql(name: str, *, mask_pii: bool) -> str:
 
 def typed_select_sql(name: str, *, mask_pii: bool) -> str:
     """The SELECT behind the Parquet export `name`: the same rows, columns and order as
-    `select_sql`, with instants kept as TIMESTAMPTZ and lists as lists. No parameters."""
+    `select_sql`, with instants kept as TIMESTAMPTZ and lists as lists. No parameters for the
+    affected_* exports (a remediation list's messages still take $tz and their templates)."""
     return _export(name, mask_pii=mask_pii, instants="absolute", lists="list")
 
 
@@ -136,15 +154,18 @@ def copy_parquet(db: Database, select: str, params: Mapping[str, Any] | None, pa
                params).fetchall()
 
 
-def write_csv(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str, raw: bool = False) -> Path:
+def write_csv(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str, raw: bool = False,
+              params: Mapping[str, Any] | None = None) -> Path:
+    """`name`.csv in out_dir; `params` adds the parameters a remediation list needs (its messages)."""
     path = Path(out_dir) / f"{name}.csv"
     with atomic_path(path) as tmp:
-        copy_csv(db, select_sql(name, mask_pii=mask_pii), {"tz": tz}, tmp, raw=raw)
+        copy_csv(db, select_sql(name, mask_pii=mask_pii), {**(params or {}), "tz": tz}, tmp, raw=raw)
     return path
 
 
-def write_parquet(db: Database, name: str, out_dir: Path, *, mask_pii: bool) -> Path:
+def write_parquet(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str = "UTC",
+                  params: Mapping[str, Any] | None = None) -> Path:
     path = Path(out_dir) / f"{name}.parquet"
     with atomic_path(path) as tmp:
-        copy_parquet(db, typed_select_sql(name, mask_pii=mask_pii), None, tmp)
+        copy_parquet(db, typed_select_sql(name, mask_pii=mask_pii), {**(params or {}), "tz": tz}, tmp)
     return path

@@ -20,12 +20,13 @@ from analyzer.report.content import ReportContent
 log = logging.getLogger(__name__)
 
 BROWSER_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-PNG_SIZE = {"timeline": (1400, 760), "scenes": (1000, 420), "merchants": (1000, 480)}
+PNG_SIZE = {"timeline": (1400, 760), "scenes": (1000, 420), "merchants": (1000, 480), "scam_reports": (1200, 420)}
 CAPTIONS = {
     "timeline": "Payments, discount rate and excess over time; config changes, milestones and events as markers; "
                 "the config window and the data window shaded",
     "scenes": "Excess by scene",
     "merchants": "Excess by payee (top payees)",
+    "scam_reports": "Scam-message reports over time, from affected users and others, next to the incident window",
 }
 
 
@@ -46,6 +47,8 @@ def build_figures(content: ReportContent) -> FigureSet:
         figures["scenes"] = charts.breakdown_figure(c.scenes, "scene", "excess_total", CAPTIONS["scenes"])
     if not c.merchants.is_empty():
         figures["merchants"] = charts.breakdown_figure(c.merchants, "payee", "excess_total", CAPTIONS["merchants"])
+    if not c.scam_reports.is_empty() and c.scam_reports.get_column("after_bad_change").any():
+        figures["scam_reports"] = charts.scam_reports_figure(c.scam_reports, c.summary, content.tz)
     return FigureSet(figures=figures)
 
 

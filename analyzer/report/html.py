@@ -16,6 +16,7 @@ from analyzer.report.figures import FigureSet
 from analyzer.report.files import write_text
 
 HTML_NAME = "incident_report.html"
+CHART_NAMES = ("timeline", "scenes", "merchants", "scam_reports")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png"}}
 
 
@@ -39,9 +40,16 @@ def render_html(content: ReportContent, figset: FigureSet) -> str:
     env = jinja2.Environment(loader=jinja2.PackageLoader("analyzer.report", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     charts = {name: Markup(html) for name, html in chart_fragments(figset).items()}
-    charts_ns = {name: charts.get(name) for name in ("timeline", "scenes", "merchants")}
+    charts_ns = {name: charts.get(name) for name in CHART_NAMES}
+    pm = None
+    if content.postmortem is not None:
+        from analyzer.report.postmortem import meta_rows, render_html_body
+
+        # the team's Markdown, rendered with raw HTML escaped (render_html_body): safe to mark
+        pm = {"title": content.postmortem.title, "meta": meta_rows(content.postmortem),
+              "changes": content.postmortem.changed, "body": Markup(render_html_body(content.postmortem.body))}
     return env.get_template("incident_report.html.j2").render(c=content, charts=charts_ns, notes=figset.notes,
-                                                              version=__version__)
+                                                              version=__version__, pm=pm)
 
 
 def write_html(content: ReportContent, figset: FigureSet, out_dir: Path) -> Path:

@@ -52,6 +52,7 @@ def write_manifest(db: Database, out_dir: Path, files: Sequence[Path], *, format
             "formats": list(formats),
             "rows_masked": masking.rows,
             "documents_masked": masking.documents,
+            "lists_masked": masking.lists,
             "masking": masking.describe(),
             "csv_formulas": ("raw: cells are written as they are (--raw-csv)" if raw_csv else
                              "neutralised: text cells starting with = + - @ TAB CR get a leading ' (OWASP)"),

@@ -67,9 +67,26 @@ def change(c: Change, label: str) -> list[str]:
     ]
 
 
+def postmortem_pages(pm) -> list[str]:
+    """The team's post-mortem first: its fields (escaped), what changed since its last refresh,
+    then its Markdown as the team wrote it (markers and comments stripped)."""
+    from analyzer.report.postmortem import meta_rows
+
+    lines = [f"# Post-mortem: {prose(pm.title)}", "", "| | |", "|---|---|"]
+    lines += [f"| {cell(k)} | {cell(v)} |" for k, v in meta_rows(pm)]
+    lines.append("")
+    if pm.changes:
+        lines += ["> **Figures refreshed from the analysis:** "
+                  + "; ".join(f"{cell(key)} {cell(old)} → {cell(new)}" for key, old, new in pm.changed)
+                  + ". Check the sentences that quote them.", ""]
+    lines += [pm.body.strip(), "", "---", ""]
+    return lines
+
+
 def render_markdown(content: ReportContent, pngs: dict[str, Path], notes: tuple[str, ...]) -> str:
     c = content
-    lines = [f"# {prose(c.title)}", "", f"_{prose(c.subtitle)}_", ""]
+    lines = postmortem_pages(c.postmortem) if c.postmortem is not None else []
+    lines += [f"# {prose(c.title)}", "", f"_{prose(c.subtitle)}_", ""]
     for alert in c.alerts:
         lines += [f"> **{prose(alert)}**", ""]
     lines += [f"> {prose(c.masking_note)}", ""]
@@ -88,13 +105,18 @@ def render_markdown(content: ReportContent, pngs: dict[str, Path], notes: tuple[
         lines += change(c.fix_change, "Fix change")
     else:
         lines += ["**No later change restores the intended behaviour: the bad period is still open in the data.**", ""]
-    lines += ["## Timeline", "", *chart("timeline"), *table(c.timeline)]
+    lines += ["## Timeline", "", *chart("timeline"), "### Milestones", "", *table(c.milestones), prose(c.milestones_note),
+              "", "### What happened, in order", "", *table(c.timeline)]
+    lines += ["## Customer follow-up", "", prose(c.followup_note), "", *chart("scam_reports"), *table(c.followup),
+              "### Reported domains", "", *table(c.scam_domains), "### Reported phrases", "", *table(c.scam_phrases),
+              "### Remediation lists", "", *table(c.remediation), "### Official messages", "", *table(c.messages)]
     lines += ["## Breakdowns", "", "### By scene", "", *chart("scenes"), *table(c.scenes),
               "### By payee", "", *chart("merchants"), *table(c.merchants)]
     lines += ["## Top affected users and exploiters", "", "### Top affected users", "", *table(c.top_users),
               "### Exploiters", "", prose(c.exploiters_note), "", *table(c.exploiters)]
     lines += ["## Guardrails: what would have stopped it", "", prose(c.guardrails_note), "", *table(c.guardrails)]
     lines += [*(f"- {prose(n)}" for n in c.guardrails_notes), *([""] if c.guardrails_notes else [])]
+    lines += ["## Reviewer notes", "", *table(c.reviewer_notes)]
     lines += ["## Data quality", "", "### Rows per input file", "", *table(c.files),
               "### Quarantined rows by reason", "", *table(c.rejects), "### Checks", "", *table(c.checks)]
     for note in c.quality_notes:

@@ -12,7 +12,7 @@ more continue on the next sheet. Strings are never turned into formulas or links
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows per sheet, minus the header
 BATCH = 10_000
 MONEY_FORMAT = "#,##0.00"
 INSTANT_FORMAT = "yyyy-mm-dd hh:mm:ss.000"
-WIDE = {"exploit_reason": 70, "scenes": 30, "user_id": 20, "merchant_id": 20, "txn_id": 18}
+WIDE = {"exploit_reason": 70, "scenes": 30, "user_id": 20, "merchant_id": 20, "txn_id": 18, "message_zh": 80,
+        "message_en": 80, "reference": 26}
 
 
 def _kind(type_name: str) -> str:
@@ -55,11 +56,12 @@ def _writer(sheet: Any, kind: str, formats: dict[str, Any]) -> Callable[[int, in
     return lambda r, c, v: sheet.write_string(r, c, str(v))
 
 
-def write_xlsx(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str) -> Path:
+def write_xlsx(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str,
+               params: Mapping[str, Any] | None = None) -> Path:
     import xlsxwriter
 
     path = Path(out_dir) / f"{name}.xlsx"
-    cursor = db.execute(local_select_sql(name, mask_pii=mask_pii), {"tz": tz})
+    cursor = db.execute(local_select_sql(name, mask_pii=mask_pii), {**(params or {}), "tz": tz})
     columns = [d[0] for d in cursor.description]
     kinds = [_kind(str(d[1])) for d in cursor.description]
     with atomic_path(path) as tmp:

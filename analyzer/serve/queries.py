@@ -1,7 +1,8 @@
 """The dashboard's queries: plain functions over a read-only `Database`, returning polars frames.
 
 Called by `dashboards/data.py` (which caches them) and by the tests, without Streamlit. Every
-query is a file in `analyzer/sql/dashboard/`. Values from widgets go in as bound parameters
+query is a file in `analyzer/sql/serve/`. The reviewer notes are read from and appended to the
+log beside the database (analyzer/annotations.py); the database itself is only read. Values from widgets go in as bound parameters
 only; the few pieces of SQL text that vary (masked or not, the sort column) are chosen here
 from fixed fragments, and a sort column must be one of a whitelist, quoted by `quote_ident`.
 """
@@ -137,6 +138,11 @@ def second_metrics(db: Database) -> pl.DataFrame:
 def timeline(db: Database, start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
     """The ordered timeline with durations, optionally only the rows from `start` to `end`."""
     return _query(db, "timeline", {"from": start, "to": end})
+
+
+def milestones(db: Database) -> pl.DataFrame:
+    """The milestones with the time since the impact start and their order checks."""
+    return _query(db, "milestones")
 
 
 def range_totals(db: Database, start: datetime, end: datetime) -> dict[str, Any]:
@@ -325,3 +331,49 @@ def reject_examples(db: Database, per_reason: int = 3, *, mask: bool = True) -> 
 
 def disputed(db: Database) -> pl.DataFrame:
     return _query(db, "disputed") if db.has_table("disputed") else pl.DataFrame()
+
+
+# --- customer follow-up ----------------------------------------------------------------------
+def scam_reports(db: Database, *, mask: bool = True) -> pl.DataFrame:
+    """Every scam-message report with the affected user it is linked to (ids masked unless `mask` is False)."""
+    return _query(db, "scam_reports", reporter=_id("reporter_id", mask), linked=_id("linked_user_id", mask))
+
+
+def scam_groups(db: Database, what: str) -> pl.DataFrame:
+    """The reported domains (`what="domains"`) or phrases, grouped, most reported first."""
+    if what not in ("domains", "phrases"):
+        raise ValueError(f"group scam reports by domains or phrases, not {what!r}")
+    return _query(db, "scam_groups", column=quote_ident(what), label=quote_ident(what.removesuffix("s")))
+
+
+# --- reviewer notes (beside the database, never in it: analyzer/annotations.py) ----------------
+def notes(db: Database, db_path: str | Path, *, mask: bool = True) -> pl.DataFrame:
+    """The current notes, newest first, each target described from the analysis."""
+    from analyzer.report import notes as report_notes
+
+    rows = report_notes.load(db, db_path, mask=mask)
+    return pl.DataFrame(
+        [{"at": n.at, "who": n.who, "target": f"{n.kind}:{n.ref}", "about": n.label, "star": n.star,
+          "tags": ", ".join(n.tags), "comment": n.comment, "id": n.id, "what": n.what} for n in reversed(rows)],
+        schema={"at": pl.Datetime("us", "UTC"), "who": pl.String, "target": pl.String, "about": pl.String,
+                "star": pl.Boolean, "tags": pl.String, "comment": pl.String, "id": pl.String, "what": pl.String})
+
+
+def annotate(db: Database, db_path: str | Path, target: str, *, who: str, star: bool = False,
+             tags: tuple[str, ...] = (), comment: str = "") -> Any:
+    """Add a note on `target` (checked against the analysis, a user id stored masked); the note."""
+    from analyzer import annotations
+
+    return annotations.annotate(db_path, annotations.resolve_target(db, target), who=who, star=star, tags=tags,
+                                comment=comment)
+
+
+def activity(db_path: str | Path) -> pl.DataFrame:
+    """Who annotated and who revealed identifiers, newest first (the two logs beside the database)."""
+    from analyzer import annotations
+
+    frame = pl.DataFrame(annotations.activity(db_path),
+                         schema={"at": pl.String, "who": pl.String, "action": pl.String, "what": pl.String,
+                                 "log": pl.String})
+    # an instant, shown in the page's zone (a line whose `at` is not one stays, without a time)
+    return frame.with_columns(pl.col("at").str.to_datetime(time_zone="UTC", strict=False))

@@ -1,5 +1,6 @@
 """Timeline: the chart (payments, discount rate, excess; every change and event as a marker),
-and below it the ordered timeline, the milestones and durations, and the affected payments.
+and below it the milestones with their durations and order checks, the ordered timeline (older
+context collapsed, reviewer notes per row, a form to annotate a row), and the affected payments.
 
 Selecting a time range on the chart (drag horizontally) filters the tables of this page;
 double-click the chart, or the button, to go back to the whole incident.
@@ -15,6 +16,7 @@ import streamlit as st
 
 from analyzer.formatting import count, duration, instant, money
 from dashboards import data
+from dashboards.note_form import note_form
 
 ctx = data.context()
 s = ctx.summary
@@ -65,33 +67,47 @@ else:
 
 # milestones and durations --------------------------------------------------------------------
 st.subheader("Milestones and durations")
-milestones = pl.DataFrame({
-    "milestone": ["Bad change (config window opens)", "First affected payment", "First alert", "Acknowledged",
-                  "Fix change (config window closes)", "Last affected payment"],
-    "time": [instant(s.get(k), tz) for k in ("config_window_start", "first_affected_at", "first_alert_at",
-                                             "first_ack_at", "config_window_end", "last_affected_at")],
-})
+milestones = data.milestones()
+data.table(milestones, tz, durations=("since_impact_start_s",), key="milestones_table",
+           labels={"ts": "time", "since_impact_start_s": "after the impact start"})
+for row in milestones.filter(~pl.col("order").is_in(["ok", "not recorded"])).iter_rows(named=True):
+    st.warning(f"Out of order: {data.plain(row['order'])}.", icon=":material/report:")
 durations = pl.DataFrame({
-    "duration": ["Propagation lag at the start (bad change to first affected)", "Time to detect (to first alert)",
-                 "Time to acknowledge", "Time to mitigate (to the fix change)", "Config window (bad to fix change)",
+    "duration": ["Propagation lag at the start (bad change to first affected)", "Config window (bad to fix change)",
                  "Propagation lag at the end (fix change to last affected)", "Exposure (first to last affected)"],
-    "length": [duration(s.get(k)) for k in ("propagation_lag_start_s", "time_to_detect_s", "time_to_acknowledge_s",
-                                            "time_to_mitigate_s", "config_window_s", "propagation_lag_end_s",
+    "length": [duration(s.get(k)) for k in ("propagation_lag_start_s", "config_window_s", "propagation_lag_end_s",
                                             "exposure_s")],
 })
-m1, m2 = st.columns(2)
-data.table(milestones, tz, where=m1)
-data.table(durations, tz, where=m2, column_config={"length": st.column_config.TextColumn(alignment="right")})
+data.table(durations, tz, column_config={"length": st.column_config.TextColumn(alignment="right")})
 
 # the ordered timeline ------------------------------------------------------------------------
 st.subheader("What happened, in order" + (" (selected range)" if selected else ""))
 rows = data.timeline(*(selected or (None, None)))
-st.caption(f"{count(rows.height)} rows" + ("" if selected else "; select a range on the chart to narrow them down"))
+older = rows.filter(pl.col("collapsed"))
+show_older = st.toggle(f"Show older context ({count(older.height)} rows)", value=False, key="timeline_older",
+                       disabled=older.is_empty(),
+                       help="Rows from before the timeline's start (analyze --timeline-context) that no milestone "
+                            "or role marks.")
+if not show_older:
+    rows = rows.filter(~pl.col("collapsed"))
+notes = data.notes(ctx.mask)
+per_row = (notes.filter(pl.col("what").str.contains("^(change|event|milestone):"))
+           .group_by("what").agg(pl.len().alias("notes"), pl.col("star").any().alias("starred")))
+rows = rows.join(per_row, left_on="row_key", right_on="what", how="left").sort("ordinal")
+st.caption(f"{count(rows.height)} rows" + ("" if selected else "; select a range on the chart to narrow them down")
+           + ("" if show_older or older.is_empty() else f"; {count(older.height)} older rows collapsed"))
 data.table(
-    rows.select("ordinal", "ts", "since_first_affected_s", "since_previous_s", "source", "kind", "title", "detail",
-                "severity", "role"),
+    rows.select("ordinal", "ts", "since_first_affected_s", "since_previous_s", "sources", "kind", "title", "detail",
+                "severity", "role", "notes", "starred"),
     tz, durations=("since_first_affected_s", "since_previous_s"), key="timeline_table",
     labels={"ts": "time", "since_first_affected_s": "since first affected", "since_previous_s": "since previous"})
+
+with st.expander("Annotate a row of the timeline", icon=":material/rate_review:"):
+    keys = rows.get_column("row_key").to_list()
+    titles = dict(zip(keys, (f"{o}. {t}" for o, t in zip(rows.get_column("ordinal"), rows.get_column("title")))))
+    st.selectbox("Row", keys, key="timeline_note_row", format_func=lambda k: titles.get(k, k), index=None,
+                 placeholder="Choose a row")
+    note_form("timeline_note", lambda: st.session_state.get("timeline_note_row"))
 
 # affected payments in the range ---------------------------------------------------------------
 if start is not None and end is not None:

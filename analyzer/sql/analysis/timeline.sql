@@ -1,11 +1,46 @@
--- timeline: one ordered table of what happened, each row with its source.
---   config changes (every campaign; the bad and the fix change marked by role),
---   derived milestones (first affected payment, peak minute, last affected payment),
---   imported events (alerts, acknowledgements, statements, scam reports...).
--- Parameters: $bad_change_id, $fix_change_id (may be NULL).
--- Grain: one row per change, milestone or event.
+-- timeline: one ordered table of what happened, each row with its source(s).
+--   config changes (every campaign; the bad and the fix change marked by role, and the change
+--   that made the version the bad change replaced as 'previous_version'); a console event
+--   that is the same change (kind 'change' / 'config_change' / 'config', naming the change id
+--   in its ref, else in its title or detail) is merged into the change's row: one row, both
+--   sources (`sources`), the event ids in `merged_event_ids`;
+--   derived milestones (first affected payment, peak minute, last affected payment);
+--   imported events (alerts, acknowledgements, statements, scam reports...), the first of
+--   each kind of milestone marked by its role (milestones.sql: detected, acknowledged, ...).
+-- `collapsed`: older context, before $context_from (a while before the bad change), with no
+-- role: kept here and in the Timesketch export, shown as one line in the report and dashboard.
+-- `row_key`: what an annotation of the row names (change:<id>, event:<id>, milestone:<role>).
+-- Parameters: $bad_change_id, $fix_change_id (may be NULL), $context_from (TIMESTAMPTZ).
+-- Grain: one row per change, milestone or (unmerged) event.
 CREATE OR REPLACE TABLE timeline AS
-WITH changes AS (
+WITH badv AS (
+    SELECT change_id, prev_change_id FROM config_versions WHERE change_id = $bad_change_id
+), change_event_candidates AS (
+    SELECT e.event_id, e.source, e.ts, v.change_id, v.valid_from,
+           CASE WHEN e.ref = v.change_id THEN 0 ELSE 1 END AS by_text
+    FROM events e
+    JOIN config_versions v
+      ON e.ref = v.change_id
+      OR list_contains(string_split_regex(coalesce(e.title, '') || ' ' || coalesce(e.detail, ''), '[\s,;:!?()<>\[\]{}"''“”‘’（）【】「」『』，。；：！？、]+'),
+                       v.change_id)
+    WHERE e.kind IN ('change', 'config_change', 'config')
+), change_events AS (
+    -- one change per event: its ref first, else the named change nearest in time
+    SELECT event_id, arg_min(change_id, (by_text, abs(epoch_ms(ts) - epoch_ms(valid_from)), change_id)) AS change_id,
+           any_value(source) AS source, any_value(ts) AS ts
+    FROM change_event_candidates
+    GROUP BY event_id
+), merged AS (
+    SELECT c.change_id,
+           list(DISTINCT coalesce(c.source, 'events')) AS sources,
+           list(c.event_id ORDER BY c.ts, c.event_id) AS event_ids,
+           string_agg('also in ' || coalesce(c.source, 'events') || ' '
+                      || CASE WHEN c.ts >= v.valid_from THEN '+' ELSE '-' END
+                      || CAST(round(abs(epoch_ms(c.ts) - epoch_ms(v.valid_from)) / 1000.0, 3) AS VARCHAR) || ' s',
+                      '; ' ORDER BY c.ts, c.event_id) AS seen
+    FROM change_events c JOIN config_versions v USING (change_id)
+    GROUP BY c.change_id
+), changes AS (
     SELECT valid_from AS ts, 'config_changes' AS source, action AS kind,
            change_id || ': ' || campaign_id || ' ' || action || ' to ' || version || ' by ' || coalesce(actor, '?')
                || CASE WHEN len(diff) > 0 THEN ' (' || array_to_string(list_transform(diff, lambda d: d.field), ', ') || ')' ELSE '' END AS title,
@@ -13,17 +48,23 @@ WITH changes AS (
                CASE WHEN len(diff) > 0 THEN array_to_string(list_transform(diff,
                    lambda d: d.field || ': ' || coalesce(d.before, 'null') || ' -> ' || coalesce(d.after, 'null')), '; ') END,
                'approver: ' || coalesce(approver, 'none'),
-               'ticket: ' || coalesce(ticket, 'none')) AS detail,
+               'ticket: ' || coalesce(ticket, 'none'),
+               m.seen) AS detail,
            CASE WHEN change_id = $bad_change_id THEN 'critical' WHEN change_id = $fix_change_id THEN 'warning' ELSE 'info' END AS severity,
            change_id AS ref_id, campaign_id,
-           CASE WHEN change_id = $bad_change_id THEN 'bad_change' WHEN change_id = $fix_change_id THEN 'fix_change' END AS role
+           CASE WHEN change_id = $bad_change_id THEN 'bad_change' WHEN change_id = $fix_change_id THEN 'fix_change'
+                WHEN change_id = (SELECT prev_change_id FROM badv) THEN 'previous_version' END AS role,
+           list_concat(['config_changes'], coalesce(m.sources, [])) AS sources,
+           coalesce(m.event_ids, []::VARCHAR[]) AS merged_event_ids,
+           'change:' || change_id AS row_key
     FROM config_versions
+    LEFT JOIN merged m USING (change_id)
 ), first_last AS (
     SELECT min(ts) AS first_at, arg_min(txn_id, (ts, txn_id)) AS first_txn,
            max(ts) AS last_at, arg_max(txn_id, (ts, txn_id)) AS last_txn,
            any_value(campaign_id) AS campaign_id
     FROM affected_transactions
-), milestones AS (
+), derived AS (
     SELECT first_at AS ts, 'analysis' AS source, 'milestone' AS kind,
            'First affected payment (' || first_txn || ')' AS title,
            'the first payment whose discount differs from the intended config' AS detail,
@@ -38,12 +79,24 @@ WITH changes AS (
            'the last payment whose discount differs from the intended config (pricing nodes lag behind the console)',
            'warning', last_txn, campaign_id, 'last_affected'
     FROM first_last WHERE last_at IS NOT NULL
+), derived_rows AS (
+    SELECT *, ['analysis'] AS sources, []::VARCHAR[] AS merged_event_ids, 'milestone:' || role AS row_key FROM derived
 ), imported AS (
-    SELECT ts, coalesce(source, 'events') AS source, coalesce(kind, 'event') AS kind,
-           coalesce(title, kind, 'event') AS title, detail, severity, event_id AS ref_id,
-           CAST(NULL AS VARCHAR) AS campaign_id, CAST(NULL AS VARCHAR) AS role
-    FROM events
+    SELECT e.ts, coalesce(e.source, 'events') AS source, coalesce(e.kind, 'event') AS kind,
+           coalesce(e.title, e.kind, 'event') AS title, e.detail, e.severity, e.event_id AS ref_id,
+           CAST(NULL AS VARCHAR) AS campaign_id, ms.milestone AS role,
+           [coalesce(e.source, 'events')] AS sources, []::VARCHAR[] AS merged_event_ids,
+           'event:' || e.event_id AS row_key
+    FROM events e
+    LEFT JOIN milestones ms ON ms.source = 'events' AND ms.ref_id = e.event_id
+    WHERE e.event_id NOT IN (SELECT event_id FROM change_events)
+), all_rows AS (
+    SELECT * FROM changes
+    UNION ALL BY NAME SELECT * FROM derived_rows
+    UNION ALL BY NAME SELECT * FROM imported
 )
-SELECT row_number() OVER (ORDER BY ts, source, title) AS ordinal, *
-FROM (SELECT * FROM changes UNION ALL BY NAME SELECT * FROM milestones UNION ALL BY NAME SELECT * FROM imported)
+SELECT row_number() OVER (ORDER BY ts, source, title) AS ordinal,
+       ts, source, kind, title, detail, severity, ref_id, campaign_id, role, sources, merged_event_ids, row_key,
+       ts < $context_from AND role IS NULL AS collapsed
+FROM all_rows
 ORDER BY ordinal;

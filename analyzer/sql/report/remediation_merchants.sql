@@ -1,0 +1,45 @@
+-- Export notify_merchants: the affected merchants, for merchant communication, with a
+-- reference number and the official message in Chinese and English (the template merchant).
+-- Left out: payments without a payee, and payees whose affected payments are all person-to-person
+-- transfers (scene 'transfer': the payee is a person, not a merchant).
+-- Parameters: $tz, $msg_merchant_zh, $msg_merchant_en (analyzer/report/messages.py).
+-- Placeholders: {{pii:col}}, {{instant:col}}, {{list:col}}, {{money_text:col}}, {{local_minute:col}}.
+-- Grain: one row per merchant_id. Order: excess_total DESC, merchant id.
+WITH s AS (
+    SELECT config_window_start AS window_start, last_affected_at AS window_end FROM incident_summary
+), merchants AS (
+    SELECT m.*,
+           upper(sha256((SELECT key FROM privacy_key) || chr(31) || 'merchant' || chr(31) || m.merchant_id)) AS h
+    FROM affected_merchants m
+    WHERE m.merchant_id IS NOT NULL AND NOT list_has_all(['transfer'], m.scenes)
+), filled AS (
+    SELECT merchants.*,
+           'REF-' || substr(h, 1, 4) || '-' || substr(h, 5, 4) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) AS reference,
+           {{local_minute:window_start}} AS window_start_text,
+           {{local_minute:window_end}} AS window_end_text,
+           {{local_minute:first_affected_at}} AS first_text,
+           {{local_minute:last_affected_at}} AS last_text,
+           {{money_text:excess_total}} AS excess_text,
+           {{money_text:net_excess_total}} AS kept_text
+    FROM merchants, s
+)
+SELECT
+    {{pii:merchant_id}},
+    reference,
+    affected_txns,
+    affected_users,
+    CAST(excess_total AS DECIMAL(18,2)) AS excess_total,
+    CAST(net_excess_total AS DECIMAL(18,2)) AS net_excess_total,
+    {{list:scenes}},
+    {{instant:first_affected_at}},
+    {{instant:last_affected_at}},
+    replace(replace(replace(replace(replace(replace(replace(replace(replace($msg_merchant_zh,
+        '{ref}', reference), '{payments}', CAST(affected_txns AS VARCHAR)), '{users}', CAST(affected_users AS VARCHAR)),
+        '{excess}', excess_text), '{kept}', kept_text), '{first_at}', first_text), '{last_at}', last_text),
+        '{window_start}', window_start_text), '{window_end}', window_end_text) AS message_zh,
+    replace(replace(replace(replace(replace(replace(replace(replace(replace($msg_merchant_en,
+        '{ref}', reference), '{payments}', CAST(affected_txns AS VARCHAR)), '{users}', CAST(affected_users AS VARCHAR)),
+        '{excess}', excess_text), '{kept}', kept_text), '{first_at}', first_text), '{last_at}', last_text),
+        '{window_start}', window_start_text), '{window_end}', window_end_text) AS message_en
+FROM filled
+ORDER BY excess_total DESC, merchant_id
