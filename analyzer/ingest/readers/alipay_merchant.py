@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from analyzer.ingest.readers.base import ReadContext, Reader, Staged
-from analyzer.ingest.readers.bills import (bill_source, cleaned, col, exact_sum, find, local_time, prepare_bill,
+from analyzer.ingest.readers.bills import (bill_source, cleaned, col, exact_sum, find, prepare_bill,
                                            require, stage_bill)
 from analyzer.ingest.sniff import Sample
 from analyzer.sql import quote_literal
@@ -30,7 +30,6 @@ TITLE = "#支付宝业务明细查询"
 FIRST_COLUMN = "支付宝交易号"
 ACCOUNT_RE = re.compile(r"^#账号[：:]\[([^\]]*)\]")
 ACCOUNT_ID = re.compile(r"[0-9A-Za-z@._-]{1,64}")
-PAD = " \t"  # the export pads cells with a TAB (so that Excel keeps long numbers as text)
 
 TXN, ORDER_TYPE, DONE, PAYER, STORE = "支付宝交易号", "业务类型", "完成时间", "对方账户", "门店编号"
 AMOUNT, RECEIVED = "订单金额（元）", "商家实收（元）"
@@ -59,8 +58,15 @@ def _account(preamble: tuple[str, ...]) -> str | None:
     return None
 
 
+def _unpad(data: bytes) -> bytes:
+    """The TAB the export appends to ids and names (so that Excel keeps long numbers as text),
+    taken off the end of every cell."""
+    return data.replace(b"\t,", b",").replace(b"\t\r\n", b"\r\n").replace(b"\t\n", b"\n")
+
+
 def stage(ctx: ReadContext) -> Staged:
-    text = prepare_bill(ctx, is_header=lambda t: bool(t.strip()) and not t.startswith("#"), trailer="#")
+    text = prepare_bill(ctx, is_header=lambda t: bool(t.strip()) and not t.startswith("#"), trailer="#",
+                        unpad=_unpad)
     source = bill_source(ctx, text)
     header = source.header
     txn, kind, done, payer, store, amount, received, refund_no = (
@@ -80,7 +86,7 @@ def stage(ctx: ReadContext) -> Staged:
         "type": (f"(CASE {col(kind)} WHEN '交易' THEN 'payment' WHEN '退款' THEN 'refund' "
                  f"ELSE coalesce(NULLIF({col(kind)}, ''), '{ORDER_TYPE} empty') END)"),
         "original_txn_id": f"(CASE WHEN {refund} THEN {col(txn)} END)",
-        "ts": local_time(col(done), ctx.tz),
+        "ts": col(done),
         "user_id": col(payer),
         "merchant_id": (f"coalesce(NULLIF({col(store)}, ''), {account_sql})" if store in header else account_sql),
         # a refund row holds negative amounts: what went back to the payer is minus what the
@@ -93,7 +99,8 @@ def stage(ctx: ReadContext) -> Staged:
         "currency": quote_literal(ctx.mapping.currency or "CNY"),  # the header says 元
     }
     own = {k: v for k, v in own.items() if k not in ctx.fields}
-    relation = cleaned(source, lambda c: f"trim({c}, {quote_literal(PAD)})")
+    relation = cleaned(source, lambda c: f"trim({c})",
+                       money=[c for c in (amount, received, *platform, *merchant) if c in header])
     return stage_bill(ctx, text, source, relation, own)
 
 

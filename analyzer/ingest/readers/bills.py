@@ -1,6 +1,6 @@
 """What the payment-platform bill readers share (alipay_merchant.py, wechat_pay.py): the fast
 pre-pass that cuts a bill's preamble and trailer and transcodes it, the cleaned cells, exact
-sums of money cells, Beijing wall-clock times as instants, and the check that the columns a
+sums of money cells, Beijing time for naive times, and the check that the columns a
 field is built from are there.
 
 A bill is CSV between a preamble (lines before the header) and a trailer (totals, a summary):
@@ -22,7 +22,6 @@ import duckdb
 
 from analyzer.db import first_line
 from analyzer.errors import InputError
-from analyzer.ingest.mapping import ISO_UTC
 from analyzer.ingest.readers.base import (BLOCK, CsvSource, Prepared, ReadContext, Staged, columns_sql,
                                           csv_lines, csv_reader_rejects, csv_source, select)
 from analyzer.sql import quote_ident, quote_literal
@@ -46,10 +45,13 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
-def prepare_bill(ctx: ReadContext, *, is_header: Callable[[str], bool], trailer: str) -> BillText:
+def prepare_bill(ctx: ReadContext, *, is_header: Callable[[str], bool], trailer: str,
+                 unpad: Callable[[bytes], bytes] | None = None) -> BillText:
     """The bill's header and data lines as UTF-8 text for DuckDB. The preamble is every line
     before the first one `is_header` accepts; the trailer starts at the first later line that
-    begins with `trailer`. Both are left out and counted as skipped."""
+    begins with `trailer`. Both are left out and counted as skipped. `unpad` takes the format's
+    padding off the cells of a block of complete data lines (UTF-8): a few bytes.replace calls
+    cost less than any per-cell function in SQL on a bill of millions of rows."""
     enc = ctx.sample.encoding
     utf8 = enc.lower().replace("_", "-") in UTF8
     if not utf8 and "\n#,`".encode(enc, errors="replace") != b"\n#,`":
@@ -75,7 +77,7 @@ def prepare_bill(ctx: ReadContext, *, is_header: Callable[[str], bool], trailer:
                 else:
                     preamble.append(text)
             header_line = n
-            data_lines, trailer_lines = _copy_data(fin, fout, enc, utf8, trailer, header_line, ctx.where)
+            data_lines, trailer_lines = _copy_data(fin, fout, enc, utf8, trailer, unpad, header_line, ctx.where)
     except UnicodeDecodeError as exc:
         raise InputError(f"bytes that are not valid {enc}; pass --encoding", path=ctx.where, line=n) from exc
     except (OSError, EOFError, zlib.error) as exc:
@@ -83,7 +85,8 @@ def prepare_bill(ctx: ReadContext, *, is_header: Callable[[str], bool], trailer:
     return BillText(Prepared(out_path, header_line, len(preamble) + trailer_lines, data_lines), tuple(preamble))
 
 
-def _copy_data(fin, fout, enc: str, utf8: bool, trailer: str, header_line: int, where: str) -> tuple[int, int]:
+def _copy_data(fin, fout, enc: str, utf8: bool, trailer: str, unpad: Callable[[bytes], bytes] | None,
+               header_line: int, where: str) -> tuple[int, int]:
     """Copy complete lines block by block up to the trailer: (data lines, trailer lines). A
     line break never occurs inside a character in UTF-8 or GBK, so the trailer is searched in
     the bytes (UTF-8) or in each block as decoded."""
@@ -109,7 +112,8 @@ def _copy_data(fin, fout, enc: str, utf8: bool, trailer: str, header_line: int, 
         found = complete.find(nl + mark)
         at = 0 if complete.startswith(mark) else found + 1 if found >= 0 else -1
         data = complete if at < 0 else complete[:at]
-        fout.write(data if utf8 else data.encode("utf-8"))
+        out = data if utf8 else data.encode("utf-8")
+        fout.write(unpad(out) if unpad else out)
         data_lines += data.count(nl)
         if at >= 0:
             rest = complete[at:]
@@ -127,11 +131,21 @@ def _count_lines(head: bytes, fin) -> int:
 
 
 # --- SQL over the cleaned cells -----------------------------------------------------------------
-def cleaned(source: CsvSource, clean: Callable[[str], str]) -> str:
-    """The CSV relation with every cell cleaned (`clean` of its quoted column), under the header's
-    names: the reader's own expressions and a mapping's `sql` read the clean values."""
-    cols = ", ".join(f"{clean(quote_ident(h))} AS {quote_ident(h)}" for h in source.header)
-    return f"(SELECT {cols} FROM {source.relation})"
+def cleaned(source: CsvSource, clean: Callable[[str], str], money: Sequence[str] = ()) -> str:
+    """The CSV relation with every cell cleaned (`clean` of the raw cell), under the header's
+    names, so the reader's own expressions and a mapping's `sql` read clean values; `_raw` keeps
+    the cells as read. DuckDB computes only the cleaned columns that are used. `_money_ok` says
+    that every one of the `money` columns holds an exact cent amount: one regular expression per
+    row instead of one per cell (exact_sum looks at the cells one by one only when it is false)."""
+    raw = [f"_c{i}" for i in range(len(source.header))]
+    cols = ", ".join(f"{clean(r)} AS {quote_ident(h)}" for r, h in zip(raw, source.header))
+    packed = ", ".join(f"{quote_ident(h)} := {r}" for r, h in zip(raw, source.header))
+    inner = f"(SELECT {cols}, struct_pack({packed}) AS _raw FROM {source.relation} AS _bill({', '.join(raw)}))"
+    if not money:
+        return inner
+    joined = "concat_ws('|', " + ", ".join(f"coalesce({col(m)}, '')" for m in money) + ")"
+    pattern = "(" + CENT_TEXT + ")" + (r"\|(" + CENT_TEXT + ")") * (len(money) - 1)
+    return f"(SELECT *, regexp_full_match({joined}, {quote_literal(pattern)}) AS _money_ok FROM {inner})"
 
 
 def col(name: str) -> str:
@@ -149,23 +163,14 @@ def find(header: Iterable[str], name: str) -> str:
 def exact_sum(terms: Sequence[tuple[int, str]]) -> str:
     """SQL: the exact decimal sum of money cells, each with its sign (+1 / -1), as text. When a
     cell is not an exact cent amount the result is a text naming it, which the stage rejects as
-    bad_money: nothing is rounded, an empty cell is not taken as zero."""
-    checks = [f"regexp_full_match({col(name)}, {quote_literal(CENT_TEXT)})" for _sign, name in terms]
+    bad_money: nothing is rounded, an empty cell is not taken as zero. Needs `_money_ok` over
+    these cells (cleaned)."""
+    checks = [f"coalesce(regexp_full_match({col(name)}, {quote_literal(CENT_TEXT)}), false)" for _sign, name in terms]
     total = " ".join(f"{'+' if sign > 0 else '-'} TRY_CAST({col(name)} AS DECIMAL(18,2))" for sign, name in terms)
-    first_bad = " ".join(
-        f"WHEN NOT coalesce({check}, false) THEN {quote_literal(name + ' = ')} || coalesce({col(name)}, 'empty')"
-        for check, (_sign, name) in zip(checks, terms))
-    return (f"(CASE WHEN {' AND '.join(checks)} THEN CAST(CAST(0 {total} AS DECIMAL(18,2)) AS VARCHAR) "
-            f"ELSE (CASE {first_bad} END) END)")
-
-
-def local_time(expr: str, tz: str | None) -> str:
-    """SQL: a naive wall-clock time of the bill as an instant in UTC ISO text, read in --tz (or
-    the mapping's tz) when given, else in Beijing time; a text that is no time passes unchanged
-    (and is rejected as bad_timestamp)."""
-    zone = quote_literal(tz or BILL_ZONE)
-    instant = f"timezone({zone}, TRY_CAST({expr} AS TIMESTAMP))"
-    return f"coalesce(strftime(timezone('UTC', {instant}), {quote_literal(ISO_UTC)}), {expr})"
+    total = f"CAST(CAST(0 {total} AS DECIMAL(18,2)) AS VARCHAR)"
+    first_bad = " ".join(f"WHEN NOT {check} THEN {quote_literal(name + ' = ')} || coalesce({col(name)}, 'empty')"
+                         for check, (_sign, name) in zip(checks, terms))
+    return f"(CASE WHEN _money_ok THEN {total} ELSE (CASE {first_bad} ELSE {total} END) END)"
 
 
 def require(ctx: ReadContext, text: BillText, header: Iterable[str], needs: Mapping[str, Sequence[str]],
@@ -182,8 +187,9 @@ def require(ctx: ReadContext, text: BillText, header: Iterable[str], needs: Mapp
 
 def stage_bill(ctx: ReadContext, text: BillText, source: CsvSource, relation_source: str,
                own: Mapping[str, str]) -> Staged:
-    """The staged relation of a bill: the user's mapping over the reader's own expressions,
-    instants already in UTC (never naive), lines numbered as in the file."""
+    """The staged relation of a bill: the user's mapping over the reader's own expressions, naive
+    times read in Beijing time unless --tz (or the mapping's tz) says otherwise, lines numbered
+    as in the file."""
     header = set(source.header)
 
     def access(path: str) -> str:
@@ -194,10 +200,9 @@ def stage_bill(ctx: ReadContext, text: BillText, source: CsvSource, relation_sou
         return quote_ident(path)
 
     columns = columns_sql(ctx, own, access, lambda _c: False)
-    ts_spec = ctx.fields.get("ts")
-    naive = "false" if ts_spec is None else None  # a mapped ts is judged like any other
-    raw = "struct_pack(" + ", ".join(f"{quote_ident(h)} := {quote_ident(h)}" for h in source.header) + ")"
-    relation = select(columns, line="CAST(NULL AS BIGINT)", malformed="false", raw=raw, source=relation_source,
+    # the bill's own times are naive Beijing time (or --tz): read in that zone, never "naive"
+    naive = "false" if "ts" not in ctx.fields else None
+    relation = select(columns, line="CAST(NULL AS BIGINT)", malformed="false", raw="_raw", source=relation_source,
                       naive=naive)
     prepared = text.prepared
     _check_binds(ctx, relation, prepared.header_line)
@@ -205,7 +210,8 @@ def stage_bill(ctx: ReadContext, text: BillText, source: CsvSource, relation_sou
     def finish(rows: int):
         return csv_lines(ctx, source, rows, csv_reader_rejects(ctx))
 
-    return Staged(relation, skipped=prepared.skipped, first_line=prepared.header_line + 1, finish=finish)
+    return Staged(relation, skipped=prepared.skipped, first_line=prepared.header_line + 1, finish=finish,
+                  zone=BILL_ZONE)
 
 
 def _check_binds(ctx: ReadContext, relation: str, header_line: int) -> None:

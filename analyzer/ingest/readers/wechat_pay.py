@@ -26,14 +26,13 @@ import re
 
 from analyzer.errors import InputError
 from analyzer.ingest.readers.base import ReadContext, Reader, Staged
-from analyzer.ingest.readers.bills import (bill_source, cleaned, col, local_time, prepare_bill, require,
+from analyzer.ingest.readers.bills import (bill_source, cleaned, col, prepare_bill, require,
                                            stage_bill)
 from analyzer.ingest.sniff import Sample
 from analyzer.sql import quote_literal
 
 FIRST_COLUMN = "交易时间"
 SUMMARY = "总交易单数"
-PAD = " \t"
 XML_MSG = re.compile(r"<(return_msg|err_code_des|error_code)>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</\1>", re.S)
 
 
@@ -58,12 +57,19 @@ def _pick(header: tuple[str, ...], *names: str) -> str:
     return next((n for n in names if n in header), names[0])
 
 
+def _unpad(data: bytes) -> bytes:
+    """One leading backtick off every cell (WeChat's guard against Excel reading ids as numbers):
+    a cell starts at the beginning of a line or after a comma (cells are never quoted)."""
+    data = data.replace(b",`", b",").replace(b"\n`", b"\n")
+    return data[1:] if data.startswith(b"`") else data
+
+
 def stage(ctx: ReadContext) -> Staged:
     if _is_error_reply(ctx.sample):
         said = "; ".join(f"{k} {v.strip()}" for k, v in XML_MSG.findall(ctx.sample.text)) or "no message"
         raise InputError(f"this is WeChat Pay's error reply, not a bill ({said}); download the bill again",
                          path=ctx.where)
-    text = prepare_bill(ctx, is_header=lambda t: bool(t.strip()), trailer=SUMMARY)
+    text = prepare_bill(ctx, is_header=lambda t: bool(t.strip()), trailer=SUMMARY, unpad=_unpad)
     source = bill_source(ctx, text)
     header = source.header
     order, status, refund_no, refund_amount = "微信订单号", "交易状态", "微信退款单号", "退款金额"
@@ -87,7 +93,7 @@ def stage(ctx: ReadContext) -> Staged:
                  f"WHEN {refund} THEN 'refund ' || {refund_state} "
                  f"ELSE coalesce(NULLIF({col(status)}, ''), '交易状态 empty') END)"),
         "original_txn_id": f"(CASE WHEN {refund} THEN {col(order)} END)",
-        "ts": local_time(ts, ctx.tz),
+        "ts": ts,
         "user_id": col("用户标识"),
         "merchant_id": f"coalesce({', '.join(merchant)})" if merchant else "CAST(NULL AS VARCHAR)",
         "amount": f"(CASE WHEN {refund} THEN {col(refund_amount)} ELSE {col(amount)} END)",
@@ -97,9 +103,7 @@ def stage(ctx: ReadContext) -> Staged:
         fallback = quote_literal(ctx.mapping.currency) if ctx.mapping.currency else "CAST(NULL AS VARCHAR)"
         own["currency"] = f"coalesce(NULLIF({col('货币种类')}, ''), {fallback})"
     own = {k: v for k, v in own.items() if k not in ctx.fields}
-    # one leading backtick per cell (WeChat's guard against Excel reading ids as numbers)
-    relation = cleaned(source, lambda c: f"trim(CASE WHEN starts_with({c}, '`') THEN substr({c}, 2) ELSE {c} END, "
-                                         f"{quote_literal(PAD)})")
+    relation = cleaned(source, lambda c: f"trim({c})")
     return stage_bill(ctx, text, source, relation, own)
 
 
