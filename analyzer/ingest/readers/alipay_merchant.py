@@ -61,7 +61,8 @@ def _account(preamble: tuple[str, ...]) -> str | None:
 def _unpad(data: bytes) -> bytes:
     """The TAB the export appends to ids and names (so that Excel keeps long numbers as text),
     taken off the end of every cell."""
-    return data.replace(b"\t,", b",").replace(b"\t\r\n", b"\r\n").replace(b"\t\n", b"\n")
+    data = data.replace(b"\t,", b",")
+    return data.replace(b"\t\r\n", b"\r\n").replace(b"\t\n", b"\n") if b"\t\n" in data or b"\t\r" in data else data
 
 
 def stage(ctx: ReadContext) -> Staged:
