@@ -153,6 +153,11 @@ def test_alipay_merchant_funded_discounts_and_paid_check(tmp_path):
     assert [(r["line"], r["record_key"], r["reason"], r["field"]) for r in rejects] == [
         (6, ALIPAY_IDS["P1"], "paid_mismatch", "paid")]
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (10, 9, 1)
+    # an export that computes 商家实收 otherwise: the README's way to leave paid out
+    no_paid = tmp_path / "no_paid.toml"
+    no_paid.write_text('[transactions]\npaid = { const = "" }\n', encoding="utf-8")
+    (result,), rows, rejects = load(tmp_path, tmp_path / ALIPAY.name, mapping=no_paid)
+    assert rejects == [] and rows[ALIPAY_IDS["P1"]]["paid"] is None and rows[ALIPAY_IDS["P6"]]["merchant_discount"] == D("1.40")
 
 
 def test_alipay_malformed_row_and_bad_money_are_rejected_with_their_line(tmp_path):
@@ -358,16 +363,16 @@ def test_mapping_sql_over_a_missing_column_is_an_input_error(tmp_path, cli):
     assert "备注" in res.stderr
 
 
-def test_readme_mapping_example_works(tmp_path):
-    """The README's mapping for a bill ("Your data") extracts scene and campaign as it says."""
+@pytest.mark.parametrize("name, bill, p3", [("alipay", ALIPAY, ALIPAY_IDS["P3"]), ("wechat", WECHAT, WECHAT_IDS["P3"])])
+def test_readme_mapping_example_works(tmp_path, name, bill, p3):
+    """The README's mapping for each bill ("Your data") extracts scene and campaign as it says."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```toml\n(# alipay\.toml\n.*?)```", readme, re.S)
-    assert block, "README has no alipay.toml example"
-    mapping = tmp_path / "alipay.toml"
+    block = re.search(rf"```toml\n(# {name}\.toml\n.*?)```", readme, re.S)
+    assert block, f"README has no {name}.toml example"
+    mapping = tmp_path / f"{name}.toml"
     mapping.write_text(block.group(1), encoding="utf-8")
-    (_result,), rows, _ = load(tmp_path, ALIPAY, mapping=mapping)
-    p3 = rows[ALIPAY_IDS["P3"]]
-    assert (p3["scene"], p3["campaign_id"]) == ("shopping", "spring-instant-25")
+    (_result,), rows, _ = load(tmp_path, bill, mapping=mapping)
+    assert (rows[p3]["scene"], rows[p3]["campaign_id"]) == ("shopping", "spring-instant-25")
 
 
 # --- the sample incident in each bill -----------------------------------------------------------

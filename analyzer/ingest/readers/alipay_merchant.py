@@ -62,7 +62,9 @@ def _unpad(data: bytes) -> bytes:
     """The TAB the export appends to ids and names (so that Excel keeps long numbers as text),
     taken off the end of every cell."""
     data = data.replace(b"\t,", b",")
-    return data.replace(b"\t\r\n", b"\r\n").replace(b"\t\n", b"\n") if b"\t\n" in data or b"\t\r" in data else data
+    if b"\t\n" in data or b"\t\r" in data:  # the last cell (备注) is not padded in the real export
+        data = data.replace(b"\t\r\n", b"\r\n").replace(b"\t\n", b"\n")
+    return data
 
 
 def stage(ctx: ReadContext) -> Staged:

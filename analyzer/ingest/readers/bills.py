@@ -5,8 +5,9 @@ field is built from are there.
 
 A bill is CSV between a preamble (lines before the header) and a trailer (totals, a summary):
 the pre-pass copies the data part in 1 MiB blocks (never line by line: a merchant's monthly
-bill has millions of rows) into a UTF-8 file for DuckDB, counting the lines it leaves out.
-Everything else (splitting, cleaning, arithmetic) happens in DuckDB.
+bill has millions of rows) into a UTF-8 file for DuckDB, counting the lines it leaves out (and
+takes a format's padding off where bytes.replace is cheaper than SQL). Everything else
+(splitting, cleaning, arithmetic, validation) happens in DuckDB.
 """
 
 from __future__ import annotations
