@@ -443,3 +443,17 @@ def test_written_wechat_summary_adds_up(tmp_path, sample_dir):
     assert D(totals[1]) == sum(D(c[col["应结订单金额"]]) for c in data)
     assert D(totals[2]) == sum(D(c[col["退款金额"]]) for c in data)
     assert D(totals[5]) == sum(D(c[col["订单金额"]]) for c in data)
+
+
+@pytest.mark.slow
+def test_cli_sample_writes_the_bills(tmp_path, cli):
+    """`analyzer sample --format` writes each bill and its mapping, and prints how to ingest them."""
+    res = cli("sample", "--out", tmp_path / "s", "--payments", "1000", "--format", "alipay-merchant",
+              "--format", "wechat-pay")
+    assert res.code == 0, res.stderr
+    for name in ("alipay-merchant", "wechat-pay"):
+        folder = tmp_path / "s" / "formats" / name
+        (bill,) = folder.glob("*.csv")
+        assert (folder / "mapping.toml").exists()
+        assert f"{name}: analyzer ingest --db {name}.duckdb --transactions {bill}" in res.stdout
+        assert f"--mapping {folder / 'mapping.toml'}" in res.stdout
