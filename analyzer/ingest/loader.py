@@ -163,13 +163,13 @@ def _load(ctx: ReadContext, reader_name: str) -> FileResult:
     db, kind, src = ctx.db, ctx.kind, ctx.src
     reader = readers.by_name(reader_name)
     file_id = db.scalar("SELECT nextval('file_id_seq')")
-    staged, types, lines = _stage(ctx, reader)
+    staged, types, lines, zone = _stage(ctx, reader)
     places = _placeholders(kind)
     _number_lines(db, staged, lines)
     # Count the rows, keep the rejected ones, find naive timestamps.
     db.run_file("ingest/check_file", key=places["key"])
     rows_checked, first_naive = db.one("SELECT rows_read, first_naive_line FROM _file_check")
-    if ctx.tz is None and first_naive is not None:
+    if zone is None and first_naive is not None:
         raise InputError("timestamp has no offset or Z; pass --tz with the zone it was written in "
                          "(for example --tz Asia/Shanghai)", path=ctx.where, line=first_naive, field="ts")
     if kind is CONFIG_CHANGES:
@@ -192,7 +192,7 @@ def _load(ctx: ReadContext, reader_name: str) -> FileResult:
         types.get(c, "").upper() in ("FLOAT", "DOUBLE", "REAL") for c in kind.money) else None
     db.run_file("ingest/record_file", {
         "file_id": file_id, "path": str(src.path), "kind": kind.name, "sha256": src.sha256,
-        "size_bytes": src.size_bytes, "format": reader.name, "encoding": ctx.sample.encoding, "tz": ctx.tz,
+        "size_bytes": src.size_bytes, "format": reader.name, "encoding": ctx.sample.encoding, "tz": zone,
         "rows_read": read, "rows_loaded": loaded, "rows_duplicate": duplicate, "rows_rejected": rejected,
         "rows_skipped": skipped, "float_money": float_note, "ingested_at": datetime.now(UTC)})
     sample_reject = None
@@ -226,12 +226,16 @@ def reading_errors(ctx: ReadContext) -> Iterator[None]:
         raise
 
 
-def _stage(ctx: ReadContext, reader) -> tuple[Staged, dict[str, str], Lines]:
+def _stage(ctx: ReadContext, reader) -> tuple[Staged, dict[str, str], Lines, str | None]:
     """The reader's relation as `_stage_raw`, parsed and validated into `_stage_rows`; its
-    column types; the rows' lines."""
+    column types; the rows' lines; the zone its naive times are read in."""
     db, kind = ctx.db, ctx.kind
     with reading_errors(ctx):
         staged = reader.stage(ctx)
+    zone = ctx.tz or staged.zone
+    if ctx.tz is None and staged.zone is not None:
+        # a format whose times are always in one zone (a bill in Beijing time): --tz still wins
+        db.execute(f"SET TimeZone = {quote_literal(staged.zone)}").fetchall()
     relation = staged.relation
     if kind is CONFIG_CHANGES:
         from analyzer.ingest.campaign_models import with_models
@@ -245,7 +249,7 @@ def _stage(ctx: ReadContext, reader) -> tuple[Staged, dict[str, str], Lines]:
         db.run_file(f"ingest/{kind.stage_sql}", raw=staged.raw_sql, **templates)
         staged_rows = db.scalar("SELECT count(*) FROM _stage_rows")
         lines = staged.finish(staged_rows) if staged.finish else Lines()
-    return staged, types, lines
+    return staged, types, lines, zone
 
 
 def _number_lines(db: Database, staged: Staged, lines: Lines) -> None:

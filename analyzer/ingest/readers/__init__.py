@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from analyzer.errors import InputError, UsageError
 from analyzer.ingest.kinds import Kind
-from analyzer.ingest.readers import canonical_csv, canonical_json, canonical_parquet, flagsmith, launchdarkly, unleash
+from analyzer.ingest.readers import (alipay_merchant, canonical_csv, canonical_json, canonical_parquet, flagsmith,
+                                     launchdarkly, unleash, wechat_pay)
 from analyzer.ingest.readers.base import Reader
 from analyzer.ingest.sniff import Sample
 
 # Specific formats first; the canonical readers take any CSV, JSON or Parquet (with a mapping).
 READERS: tuple[Reader, ...] = (
+    alipay_merchant.READER,
+    wechat_pay.READER,
     unleash.READER,
     launchdarkly.READER,
     flagsmith.READER,

@@ -80,6 +80,7 @@ class Staged:
     first_line: int = 2                      # position-numbered rows: the line of the first one
     finish: Callable[[int], Lines] | None = None  # given the rows staged: their lines
     notes: tuple[str, ...] = ()
+    zone: str | None = None                  # the zone the format itself writes naive times in (without --tz)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
 -- (analyzer/ingest/loader.py fills the templates from the view's schema):
 --   {{money:c}}    the exact DECIMAL(18,2), NULL when it is not an exact cent amount
 --   {{given:c}}    the value is there (not NULL, not blank)
---   {{text:c}}     the value as text, for messages
+--   {{text:c}}     the value as given, as text, for the messages of rejected rows
 --   {{instant:c}}  the TIMESTAMPTZ, NULL when it does not parse (naive text: in the session
 --                  TimeZone, set from --tz by the loader)
 -- Instants outside [1900, 2200) are bad_timestamp: nothing a payment log holds, and they break
@@ -40,7 +40,10 @@ WITH typed AS (
         NULLIF(trim(CAST(config_version AS VARCHAR)), '')  AS config_version,
         coalesce(lower(NULLIF(trim(CAST(type AS VARCHAR)), '')), 'payment') AS type,
         NULLIF(trim(CAST(original_txn_id AS VARCHAR)), '') AS original_txn_id,
-        upper(NULLIF(trim(CAST(currency AS VARCHAR)), '')) AS currency
+        upper(NULLIF(trim(CAST(currency AS VARCHAR)), '')) AS currency,
+        -- the values as given, for the messages of rejected rows (the typed ones are NULL then)
+        {{text:ts}} AS ts_text, {{text:amount}} AS amount_text, {{text:discount}} AS discount_text,
+        {{text:paid}} AS paid_text, {{text:merchant_discount}} AS merchant_discount_text
     FROM _stage_raw
 ), checked AS (
     SELECT *,
@@ -100,14 +103,14 @@ SELECT
         WHEN 'malformed_row' THEN 'not a JSON object'
         WHEN 'missing_field' THEN 'required field is empty'
         WHEN 'bad_timestamp' THEN
-            CASE WHEN ts IS NULL THEN 'not an ISO 8601 timestamp: ' || coalesce({{text:ts}}, '')
-                 ELSE 'outside the years 1900 to 2199: ' || coalesce({{text:ts}}, '') END
+            CASE WHEN ts IS NULL THEN 'not an ISO 8601 timestamp: ' || coalesce(ts_text, '')
+                 ELSE 'outside the years 1900 to 2199: ' || coalesce(ts_text, '') END
         WHEN 'bad_text' THEN 'an id holds a control character (NUL, tab, line break...)'
         WHEN 'bad_money' THEN 'not an exact amount in cents (a digit beyond the cent that is not 0, or not a number): '
-            || coalesce(CASE WHEN amount IS NULL THEN {{text:amount}}
-                             WHEN discount IS NULL THEN {{text:discount}}
-                             WHEN has_paid AND paid IS NULL THEN {{text:paid}}
-                             ELSE {{text:merchant_discount}} END, '')
+            || coalesce(CASE WHEN amount IS NULL THEN amount_text
+                             WHEN discount IS NULL THEN discount_text
+                             WHEN has_paid AND paid IS NULL THEN paid_text
+                             ELSE merchant_discount_text END, '')
         WHEN 'bad_type' THEN 'type must be payment or refund, got ' || type
         WHEN 'bad_currency' THEN 'currency must be a three-letter code (ISO 4217), got ' || currency
         WHEN 'negative_amount' THEN 'amount is negative: ' || CAST(amount AS VARCHAR)
