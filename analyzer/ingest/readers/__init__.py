@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from analyzer.errors import InputError, UsageError
 from analyzer.ingest.kinds import Kind
-from analyzer.ingest.readers import canonical_csv, canonical_json, canonical_parquet
+from analyzer.ingest.readers import apollo, canonical_csv, canonical_json, canonical_parquet, k8s_audit, nacos
 from analyzer.ingest.readers.base import Reader
 from analyzer.ingest.sniff import Sample
 
 # Specific formats first; the canonical readers take any CSV, JSON or Parquet (with a mapping).
 READERS: tuple[Reader, ...] = (
+    apollo.READER,
+    nacos.READER,
+    k8s_audit.READER,
     canonical_csv.READER,
     canonical_json.READER,
     canonical_parquet.READER,
