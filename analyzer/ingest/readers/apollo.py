@@ -88,10 +88,8 @@ def stage(ctx: ReadContext) -> Staged:
 READER = Reader(
     name="apollo",
     kinds=("config_changes",),
-    recognises="Apollo's ApolloConfigDB as CSV: ReleaseHistory joined with Release (ReleaseId, PreviousReleaseId, "
-               "Operation, BranchName, Configurations), or ReleaseHistory.csv and Release.csv passed together; "
-               "publishes and rollbacks of each AppId/ClusterName/NamespaceName (gray branches skipped); "
-               "times are the database's local time (--tz)",
+    recognises="ApolloConfigDB's ReleaseHistory as CSV (joined with Release, or with Release.csv in the same list): "
+               "publishes and rollbacks per AppId/ClusterName/NamespaceName; the database's local times (--tz)",
     example="analyzer ingest --db incident.duckdb --config-changes ReleaseHistory.csv Release.csv --tz Asia/Shanghai "
             "--mapping apollo.toml",
     sniff=sniff,

@@ -16,8 +16,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-import pyarrow as pa
-
 from analyzer.errors import InputError
 from analyzer.ingest.readers.base import (Lines, ReadContext, columns_sql, count_lines, csv_lines, csv_reader_rejects,
                                           csv_source, open_text, prepare_text, select)
@@ -56,9 +54,9 @@ def csv_records(ctx: ReadContext, table: str) -> CsvRecords:
     rows = db.scalar(f"SELECT count(*) FROM {quote_ident(table + '_read')}")
     lines = csv_lines(ctx, source, rows, csv_reader_rejects(ctx))
     by_pos = line_by_position(lines, rows, prepared.header_line + 1)
-    with registered(ctx, "_record_lines", {"_pos": list(range(rows)), "_line": by_pos}):
-        db.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT r.*, l._line "
-                   f"FROM {quote_ident(table + '_read')} r JOIN _record_lines l USING (_pos) ORDER BY _pos").fetchall()
+    small_table(ctx, "_record_lines", {"_pos": ("BIGINT", list(range(rows))), "_line": ("BIGINT", by_pos)})
+    db.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT r.*, l._line "
+               f"FROM {quote_ident(table + '_read')} r JOIN _record_lines l USING (_pos) ORDER BY _pos").fetchall()
     db.execute(f"DROP TABLE {quote_ident(table + '_read')}").fetchall()
     return CsvRecords(table, source.header, Lines(reader_rejects=lines.reader_rejects, blank=lines.blank))
 
@@ -87,20 +85,13 @@ def jsonl_line_numbers(path, positions: Sequence[int], rows: int) -> dict[int, i
     return found
 
 
-class registered:
-    """A small Python table visible to DuckDB for the length of a `with` block."""
-
-    def __init__(self, ctx: ReadContext, name: str, columns: dict[str, list], types: dict[str, pa.DataType] | None = None):
-        self.ctx, self.name = ctx, name
-        types = types or {}
-        self.table = pa.table({k: pa.array(v, type=types.get(k, pa.int64())) for k, v in columns.items()})
-
-    def __enter__(self) -> registered:
-        self.ctx.db.con.register(self.name, self.table)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.ctx.db.con.unregister(self.name)
+def small_table(ctx: ReadContext, name: str, columns: dict[str, tuple[str, list]]) -> None:
+    """A temp table from a few Python values (column -> (SQL type, values)), bound as list
+    parameters: the values never enter the SQL text."""
+    select = ", ".join(f"unnest(CAST($c{n} AS {sql_type}[])) AS {quote_ident(column)}"
+                       for n, (column, (sql_type, _values)) in enumerate(columns.items()))
+    params = {f"c{n}": values for n, (_type, values) in enumerate(columns.values())}
+    ctx.db.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT {select}", params).fetchall()
 
 
 def companions(ctx: ReadContext, accepts: Callable[[Sample], bool]) -> Iterator[ReadContext]:

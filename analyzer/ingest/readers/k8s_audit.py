@@ -19,6 +19,7 @@ line in the file.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from pathlib import Path
 
@@ -26,38 +27,49 @@ from analyzer.db import first_line
 from analyzer.errors import InputError
 from analyzer.ingest.readers.base import (Lines, ReadContext, Reader, Staged, count_lines, json_text, jsonl_lines,
                                           open_text, prepare_text)
-from analyzer.ingest.readers.change_logs import (changes_relation, companions, jsonl_line_numbers, registered,
-                                                 reader_rejects, skipped)
+from analyzer.ingest.readers.change_logs import (changes_relation, companions, jsonl_line_numbers, reader_rejects,
+                                                 skipped, small_table)
 from analyzer.ingest.sniff import Sample
 
 SIGNATURE = {"auditID", "stage", "verb", "requestURI"}
+EVENT_LIST = re.compile(r'^\s*\{.*?"kind"\s*:\s*"EventList"', re.S)
+AUDIT_API = re.compile(r'"apiVersion"\s*:\s*"audit\.k8s\.io/')
+
+
+def _event_list(sample: Sample) -> bool:
+    """A webhook batch: {"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[...]}."""
+    head = sample.text[:4096]
+    return bool(EVENT_LIST.match(head) and AUDIT_API.search(head))
 
 
 def sniff(sample: Sample) -> int:
     shape = sample.json
-    return 60 if shape is not None and SIGNATURE <= shape.keys else 0
+    if shape is None:
+        return 0
+    return 60 if SIGNATURE <= shape.keys or ("items" in shape.keys and _event_list(sample)) else 0
 
 
 def _lines_file(ctx: ReadContext) -> Path:
-    """The file as JSON lines: itself (UTF-8), transcoded, or an event list written out one event
-    per line (a record's line is then its number in the list)."""
+    """The file as JSON lines of events: itself (UTF-8), transcoded, or its events written out one
+    per line (an event list, on one line or pretty-printed, or an array: a record's line is then
+    its number among the events)."""
     shape = ctx.sample.json
     assert shape is not None
-    if shape.layout == "lines":
+    if shape.layout == "lines" and not _event_list(ctx.sample):
         return prepare_text(ctx).path
+    out = ctx.workdir / (ctx.src.path.name.removesuffix(".gz") + ".jsonl")
     try:
-        with open_text(ctx.src.path, ctx.sample.encoding) as fh:
-            doc = json.load(fh)
+        with open_text(ctx.src.path, ctx.sample.encoding) as fh, open(out, "w", encoding="utf-8") as dst:
+            docs = (json.loads(line) for line in fh if line.strip()) if shape.layout == "lines" else [json.load(fh)]
+            for doc in docs:
+                events = doc.get("items") if isinstance(doc, dict) and isinstance(doc.get("items"), list) else (
+                    doc if isinstance(doc, list) else [doc])
+                for event in events:
+                    dst.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
     except ValueError as exc:
         raise InputError(f"not valid JSON: {exc}", path=ctx.where) from exc
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read: {first_line(exc)}", path=ctx.where) from exc
-    events = doc.get("items") if isinstance(doc, dict) and isinstance(doc.get("items"), list) else (
-        doc if isinstance(doc, list) else [doc])
-    out = ctx.workdir / (ctx.src.path.name.removesuffix(".gz") + ".jsonl")
-    with open(out, "w", encoding="utf-8") as fh:
-        for event in events:
-            fh.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
     return out
 
 
@@ -77,8 +89,7 @@ def stage(ctx: ReadContext) -> Staged:
                 others=" UNION ALL ".join(others) or "SELECT CAST(NULL AS VARCHAR) AS j WHERE false")
     positions = [int(p) for (p,) in db.rows("SELECT _pos FROM _k8s_events WHERE _mine ORDER BY _pos")]
     line_of = jsonl_line_numbers(path, positions, rows)
-    with registered(ctx, "_k8s_line_rows", {"_pos": positions, "_line": [line_of[p] for p in positions]}):
-        db.execute("CREATE OR REPLACE TEMP TABLE _k8s_line_of AS SELECT * FROM _k8s_line_rows").fetchall()
+    small_table(ctx, "_k8s_line_of", {"_pos": ("BIGINT", positions), "_line": ("BIGINT", [line_of[p] for p in positions])})
     db.run_file("ingest/readers/k8s_audit_changes")
     rejects = reader_rejects(ctx, "_k8s_records")
     kept_skips = skipped(ctx, "_k8s_records")  # no-op updates, found only once paired
@@ -92,9 +103,8 @@ def stage(ctx: ReadContext) -> Staged:
 READER = Reader(
     name="k8s-audit",
     kinds=("config_changes",),
-    recognises="Kubernetes audit logs (kube-apiserver --audit-log-format=json: JSON lines, gzipped or not; a webhook "
-               "EventList): create / update / patch / delete of ConfigMaps that succeeded, at ResponseComplete; "
-               "the state after from responseObject.data",
+    recognises="Kubernetes audit logs (JSON lines, gzipped or not, or a webhook EventList): the successful "
+               "create / update / patch / delete of ConfigMaps",
     example="analyzer ingest --db incident.duckdb --config-changes kube-apiserver-audit.log --mapping k8s.toml",
     sniff=sniff,
     stage=stage,

@@ -19,12 +19,10 @@ tenant is empty, so left out), version = the MD5 of the content after the change
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from analyzer.errors import InputError
 from analyzer.ingest.readers.base import Lines, ReadContext, Reader, Staged
 from analyzer.ingest.readers.change_logs import (changes_relation, companions, csv_records, header_of, raw_json,
-                                                 reader_rejects, registered, skipped, text_column)
+                                                 reader_rejects, skipped, small_table, text_column)
 from analyzer.ingest.readers.config_text import to_json
 from analyzer.ingest.sniff import Sample
 from analyzer.sql import quote_ident
@@ -108,25 +106,25 @@ def _contents_as_json(ctx: ReadContext) -> None:
             UNION ALL
             SELECT before_content, _declared, data_id FROM _nacos_records WHERE _kind = 'change')
         WHERE content IS NOT NULL""")
-    columns = {"content": [w[0] for w in wanted], "declared": [w[1] for w in wanted], "data_id": [w[2] for w in wanted],
-               "json": [to_json(*w) for w in wanted]}
-    with registered(ctx, "_nacos_json_rows", columns, {k: pa.string() for k in columns}):
-        db.execute("""
-            CREATE OR REPLACE TEMP TABLE _nacos_changes AS
-            SELECT r.*, a.json AS config_raw, b.json AS previous_raw
-            FROM _nacos_records r
-            LEFT JOIN _nacos_json_rows a ON a.content = r.after_content AND a.declared IS NOT DISTINCT FROM r._declared
-                 AND a.data_id IS NOT DISTINCT FROM r.data_id
-            LEFT JOIN _nacos_json_rows b ON b.content = r.before_content AND b.declared IS NOT DISTINCT FROM r._declared
-                 AND b.data_id IS NOT DISTINCT FROM r.data_id""").fetchall()
+    small_table(ctx, "_nacos_json", {"content": ("VARCHAR", [w[0] for w in wanted]),
+                                     "declared": ("VARCHAR", [w[1] for w in wanted]),
+                                     "data_id": ("VARCHAR", [w[2] for w in wanted]),
+                                     "json": ("VARCHAR", [to_json(*w) for w in wanted])})
+    db.execute("""
+        CREATE OR REPLACE TEMP TABLE _nacos_changes AS
+        SELECT r.*, a.json AS config_raw, b.json AS previous_raw
+        FROM _nacos_records r
+        LEFT JOIN _nacos_json a ON a.content = r.after_content AND a.declared IS NOT DISTINCT FROM r._declared
+             AND a.data_id IS NOT DISTINCT FROM r.data_id
+        LEFT JOIN _nacos_json b ON b.content = r.before_content AND b.declared IS NOT DISTINCT FROM r._declared
+             AND b.data_id IS NOT DISTINCT FROM r.data_id""").fetchall()
 
 
 READER = Reader(
     name="nacos",
     kinds=("config_changes",),
-    recognises="Nacos's database as CSV: the config history his_config_info (nid, data_id, group_id, op_type), "
-               "with config_info (the current contents) passed in the same --config-changes; properties, YAML or "
-               "JSON contents; times are the server's local time (--tz)",
+    recognises="Nacos's his_config_info as CSV, with config_info in the same list: changes per "
+               "tenant/group/data_id; properties, YAML or JSON contents; the server's local times (--tz)",
     example="analyzer ingest --db incident.duckdb --config-changes his_config_info.csv config_info.csv "
             "--tz Asia/Shanghai --mapping nacos.toml",
     sniff=sniff,
