@@ -129,7 +129,8 @@ def ingest(db: Database, *, transactions: Sequence[str | Path] = (), config_chan
     for n, (src, kind) in enumerate(jobs, 1):
         if progress:
             progress(f"[{n}/{len(jobs)}] {kind.name}: {src.path.name}")
-        results.append(_ingest_file(db, src, kind, maps, tz, encoding, forced, float_money))
+        companions = tuple(s for s, k in jobs if k is kind and s.path != src.path)
+        results.append(_ingest_file(db, src, kind, maps, tz, encoding, forced, float_money, companions))
     if any(kind is TRANSACTIONS for _src, kind in jobs):
         with db.transaction():  # over everything loaded: a refund may come before its payment
             db.run_file("ingest/refund_disputes")
@@ -141,7 +142,8 @@ def ensure_schema(db: Database) -> None:
 
 
 def _ingest_file(db: Database, src: SourceFile, kind: Kind, maps: Mapping_, tz: str | None, encoding: str | None,
-                 forced: str | None, float_money: str | None) -> FileResult:
+                 forced: str | None, float_money: str | None,
+                 companions: tuple[SourceFile, ...] = ()) -> FileResult:
     sample = sniff_sample(src.path, encoding)
     reader = readers.choose(sample, kind, forced if forced and kind.name in readers.by_name(forced).kinds else None)
     done = db.dicts_file("ingest/already_ingested", {"sha256": src.sha256, "kind": kind.name})
@@ -153,7 +155,7 @@ def _ingest_file(db: Database, src: SourceFile, kind: Kind, maps: Mapping_, tz: 
     db.execute(f"SET TimeZone = {quote_literal(zone or 'UTC')}").fetchall()
     try:
         with tempfile.TemporaryDirectory(prefix="analyzer-ingest-") as tmp, db.transaction():
-            ctx = ReadContext(db, src, sample, kind, maps, zone, Path(tmp), float_money)
+            ctx = ReadContext(db, src, sample, kind, maps, zone, Path(tmp), float_money, companions)
             return _load(ctx, reader.name)
     finally:
         db.execute("SET TimeZone = 'UTC'").fetchall()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from analyzer.errors import InputError, UsageError
 from analyzer.ingest.kinds import Kind
-from analyzer.ingest.readers import (alipay_merchant, canonical_csv, canonical_json, canonical_parquet, flagsmith,
-                                     launchdarkly, unleash, wechat_pay)
+from analyzer.ingest.readers import (alipay_merchant, apollo, canonical_csv, canonical_json, canonical_parquet,
+                                     flagsmith, k8s_audit, launchdarkly, nacos, unleash, wechat_pay)
 from analyzer.ingest.readers.base import Reader
 from analyzer.ingest.sniff import Sample
 
@@ -21,6 +21,9 @@ READERS: tuple[Reader, ...] = (
     unleash.READER,
     launchdarkly.READER,
     flagsmith.READER,
+    apollo.READER,
+    nacos.READER,
+    k8s_audit.READER,
     canonical_csv.READER,
     canonical_json.READER,
     canonical_parquet.READER,

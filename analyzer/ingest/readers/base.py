@@ -52,6 +52,9 @@ class ReadContext:
     tz: str | None            # --tz, else the mapping's tz
     workdir: Path             # a temporary directory for prepared text
     float_money: str | None   # None (refuse floating-point money) or "round"
+    # the other files of the same kind in this command: a source whose log spans two tables
+    # (Nacos his_config_info + config_info, Apollo ReleaseHistory + Release) reads its siblings
+    companions: tuple[SourceFile, ...] = ()
 
     @property
     def fields(self) -> Mapping[str, FieldSpec]:
