@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ on the path, not the checkout
     sys.path.insert(0, str(ROOT))
 
+import pandas  # noqa: E402,F401  - imported once here: sessions starting at once raced on its import
 import streamlit as st  # noqa: E402
 
 from analyzer import store  # noqa: E402

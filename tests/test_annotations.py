@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import multiprocessing
+import subprocess
+import sys
 import shutil
 
 import pytest
@@ -98,18 +99,23 @@ def test_notes_are_shown_in_the_report_escaped(db_copy, tmp_path):
     assert "Starts &lt;b&gt;here&lt;/b&gt; | *now*" in html and "<b>here</b>" not in html
 
 
-def _append_many(args):
-    path, n, who = args
-    for i in range(n):
-        annotations.append_entry(path, {"at": "2025-01-16T00:00:00.000+00:00", "who": who, "action": "annotate",
-                                        "what": f"payment:T{i}", "id": f"{who}-{i}", "star": True, "tags": [],
-                                        "comment": "x" * 3000})  # long lines: a torn write would show
+APPEND_MANY = """
+import sys
+from analyzer import annotations
+from pathlib import Path
+path, n, who = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for i in range(n):
+    annotations.append_entry(path, {"at": "2025-01-16T00:00:00.000+00:00", "who": who, "action": "annotate",
+                                    "what": f"payment:T{i}", "id": f"{who}-{i}", "star": True, "tags": [],
+                                    "comment": "x" * 3000})  # long lines: a torn write would show
+"""
 
 
 def test_concurrent_writers_never_interleave_lines(tmp_path):
     path = tmp_path / "x.duckdb.annotations.jsonl"
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        pool.map(_append_many, [(path, 50, f"w{k}") for k in range(4)])
+    procs = [subprocess.Popen([sys.executable, "-c", APPEND_MANY, str(path), "50", f"w{k}"], cwd=ROOT)
+             for k in range(4)]  # four processes at once, as dashboard sessions and the CLI would be
+    assert [p.wait(timeout=300) for p in procs] == [0, 0, 0, 0]
     log = annotations.read_log(path)
     assert log.unreadable == () and len(log.entries) == 200
     assert {e["id"] for e in log.entries} == {f"w{k}-{i}" for k in range(4) for i in range(50)}

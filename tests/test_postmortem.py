@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import json
 import tomllib
 
 import pytest
@@ -71,7 +72,10 @@ def test_init_on_the_sample_marks_figures_equal_to_the_summary(db_copy, truth):
         assert f"\n## {heading}\n" in body
     assert "No clawback: the platform bears the excess of <!-- fig:excess_total -->" in body
     assert "No approver is recorded for the change." in body
-    assert "second approver: would have saved" in body  # an action item linked to its guardrail
+    # an action item linked to its guardrail, with what the replay says it would have saved
+    replayed = json.loads(run_cli("replay", "--db", db_copy, "--json").stdout)
+    approver = next(r for r in replayed if r["name"] == "second-approver")
+    assert f"second-approver: would have saved <!-- fig:guardrail_4_saved -->{money(approver['excess_prevented'])}" in body
     # it is never overwritten without --force
     again = run_cli("postmortem", "init", "--db", db_copy)
     assert again.code == 2 and "--force" in again.stderr

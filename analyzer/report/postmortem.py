@@ -97,9 +97,26 @@ def figures(db: Database) -> dict[str, str]:
         for m in db.dicts("SELECT milestone, ts, since_impact_start_s FROM milestones"):
             f[f"milestone_{m['milestone']}_at"] = instant(m["ts"], tz, millis=False)
             f[f"milestone_{m['milestone']}_after"] = duration(m["since_impact_start_s"])
-    for g in db.dicts_file("report/guardrails", {"bad_change_id": s.get("bad_change_id")}):
-        f[f"guardrail_{g['position']}_saved"] = money(g["saved"])
+    for n, o in enumerate(guardrail_outcomes(db), 1):
+        f[f"guardrail_{n}_saved"] = money(o.excess_prevented)
     return f
+
+
+# What each kind of guardrail asks of the platform, as an action item of the post-mortem.
+GUARDRAIL_ACTIONS = {
+    "per_payment_cap": "Enforce a per-payment discount cap in the pricing service",
+    "per_user_budget": "Enforce a per-user discount budget per campaign and day",
+    "burn_rate": "Pause a campaign automatically when its discount burn rate jumps",
+    "change_approval": "Require a second approver for risky changes to live campaigns",
+    "scene_allowlist": "Keep a scene allow-list per campaign that a config change cannot widen alone",
+}
+
+
+def guardrail_outcomes(db: Database) -> tuple:
+    """The replay of the default rule set (analyzer.guardrails.replay): what each rule would have saved."""
+    from analyzer.guardrails.replay import replay_default
+
+    return tuple(replay_default(db).outcomes)
 
 
 def _grouped(db: Database, column: str) -> list[tuple[str, int]]:
@@ -289,7 +306,7 @@ def render_init(db: Database, db_path: Path) -> str:
     d = _Draft(db, s, figs, tz)
     bad = (db.dicts_file("report/change", {"change_id": s["bad_change_id"]}) or [{}])[0]
     milestones = db.dicts("SELECT * FROM milestones ORDER BY position") if db.has_table("milestones") else []
-    guardrails = db.dicts_file("report/guardrails", {"bad_change_id": s["bad_change_id"]})
+    guardrails = guardrail_outcomes(db)
     severity, why = suggested_severity(s.get("excess_total"), s.get("affected_users"))
     when = instant(s.get("config_window_start") or s.get("first_affected_at"), tz, millis=False)
     day = (s.get("config_window_start") or s.get("first_affected_at") or "")[:10]
@@ -422,18 +439,13 @@ def render_init(db: Database, db_path: Path) -> str:
           "\u201cdiscount reversal\u201d messages are scams (notify.csv, notify_merchants.csv). | | |", "")
     d.add("## Action items", "", "| # | action | owner | due | status | guardrail |", "|---:|---|---|---|---|---|")
     n = 0
-    for g in guardrails:
-        if not g["applicable"]:
+    for position, g in enumerate(guardrails, 1):
+        if not g.excess_prevented:
             continue
         n += 1
-        action = {"per-payment cap": "Enforce a per-payment discount cap in the pricing service",
-                  "max discount rate": "Enforce a maximum discount rate per payment in the pricing service",
-                  "scene allow-list": "Keep a scene allow-list per campaign that a config change cannot widen alone",
-                  "second approver": "Require a second approver for changes to live campaigns",
-                  "review of risky edits": "Hold changes that switch the discount type, remove a cap or widen the "
-                                           "scenes for review"}.get(g["guardrail"], f"Add the guardrail {g['guardrail']}")
-        saved = d.f(f"guardrail_{g['position']}_saved")
-        d.add(f"| {n} | {e(action)} | | | open | {e(g['guardrail'])}: would have saved {saved} |")
+        action = GUARDRAIL_ACTIONS.get(g.kind, f"Add the guardrail {g.name}")
+        saved = d.f(f"guardrail_{position}_saved")
+        d.add(f"| {n} | {e(action)} | | | open | {e(g.name)}: would have saved {saved} |")
     for action in ("Alert on the discount rate of each campaign, not only on volume",
                    "Send the official messages of notify.csv and notify_merchants.csv",
                    "Report the look-alike domains of the scam messages for takedown"):

@@ -34,7 +34,10 @@ def command(db_path: str | Path, *, port: int = DEFAULT_PORT, host: str = "127.0
     """The `streamlit run` command line for `db_path` (absolute, so the cwd does not matter)."""
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
            "--server.headless", "true", "--server.address", host, "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
+           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+           # the file watcher works on the server's event loop after every run: under load it made
+           # the health endpoint slow (the load test); a served dashboard's code does not change
+           "--server.fileWatcherType", "none"]
     if secrets is not None:  # exactly the file that was checked is the one Streamlit reads
         cmd += ["--secrets.files", str(secrets)]
     if public_host:  # also spares Streamlit looking up this machine's external address

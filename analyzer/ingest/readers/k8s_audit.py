@@ -54,7 +54,9 @@ def _lines_file(ctx: ReadContext) -> Path:
     per line (an event list, on one line or pretty-printed, or an array: a record's line is then
     its number among the events)."""
     shape = ctx.sample.json
-    assert shape is not None
+    if shape is None:
+        raise InputError("not a Kubernetes audit log (JSON lines of audit.k8s.io events, or an EventList)",
+                         path=ctx.where)
     if shape.layout == "lines" and not _event_list(ctx.sample):
         return prepare_text(ctx).path
     out = ctx.workdir / (ctx.src.path.name.removesuffix(".gz") + ".jsonl")
