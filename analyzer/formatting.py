@@ -97,13 +97,29 @@ def duration_expr(column: str) -> pl.Expr:
 
 
 def compact_money(value: Decimal | str | None) -> str:
-    """A headline amount short enough for a metric card: 4761914.07 -> '4.76M', 123456.78 ->
-    '123.5K'; below 100,000 exact ('12,345.67'). The exact figure goes beside it (hover, tables)."""
+    """A headline amount short enough for a metric card: 4761914.07 -> '4.76M', 24178.50 ->
+    '24.2K'; below 10,000 exact ('9,345.67'). The exact figure goes beside it (hover, tables)."""
     if value is None:
         return "-"
     d = Decimal(value)
     for limit, suffix, places in ((Decimal(10) ** 9, "B", "0.01"), (Decimal(10) ** 6, "M", "0.01"),
-                                  (Decimal(10) ** 5, "K", "0.1")):
+                                  (Decimal(10) ** 4, "K", "0.1")):
         if abs(d) >= limit:
-            return f"{(d / limit).quantize(Decimal(places), rounding='ROUND_HALF_UP')}{suffix}"
+            scale = Decimal(1000) if suffix == "K" else limit
+            return f"{(d / scale).quantize(Decimal(places), rounding='ROUND_HALF_UP')}{suffix}"
     return money(d)
+
+
+def compact_duration(seconds: float | None) -> str:
+    """A duration short enough for a metric card (a 1024 px screen fits about five characters):
+    '27.2s' below a minute, then minutes to a tenth ('5.4m'), then hours ('1.1h'). The exact
+    duration goes beside it."""
+    if seconds is None:
+        return "-"
+    tenths = _tenths(seconds)
+    sign = "-" if seconds < 0 and tenths else ""
+    if tenths < 600:
+        return f"{sign}{tenths // 10}.{tenths % 10}s"
+    unit, size = ("h", 36_000) if tenths >= 36_000 else ("m", 600)
+    scaled = (tenths * 10 + size // 2) // size  # tenths of the unit, half up, in integers
+    return f"{sign}{scaled // 10}.{scaled % 10}{unit}"

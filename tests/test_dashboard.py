@@ -21,7 +21,7 @@ import pytest
 from analyzer.db import Database
 from analyzer.serve import queries
 from analyzer.serve.queries import UserFilters
-from analyzer.formatting import compact_money, count, duration, money
+from analyzer.formatting import compact_duration, compact_money, count, duration, money
 from tests.conftest import ROOT, ingest_sample, run_cli
 
 APP = str(ROOT / "dashboards" / "app.py")
@@ -218,10 +218,14 @@ def test_overview_figures_equal_analyzer_summary(app, dash_db):
     assert shown["Excess net of refunds"] == compact_money(s["net_excess_total"])
     assert helps["Excess (gross)"].startswith(f"Exactly {money(s['excess_total'])}")  # the exact figure on hover
     assert helps["Excess net of refunds"].startswith(f"Exactly {money(s['net_excess_total'])}")
-    assert shown["Exposure"] == duration(s["exposure_s"])
-    assert shown["Time to detect"] == duration(s["time_to_detect_s"])
-    assert shown["Time to mitigate"] == duration(s["time_to_mitigate_s"])
-    assert shown["Propagation lag"] == duration(s["propagation_lag_end_s"])
+    assert shown["Exposure"] == compact_duration(s["exposure_s"])
+    assert helps["Exposure"].startswith(f"Exactly {duration(s['exposure_s'])}")
+    assert shown["Time to detect"] == compact_duration(s["time_to_detect_s"])
+    assert helps["Time to detect"].startswith(f"Exactly {duration(s['time_to_detect_s'])}")
+    assert shown["Time to mitigate"] == compact_duration(s["time_to_mitigate_s"])
+    assert helps["Time to mitigate"].startswith(f"Exactly {duration(s['time_to_mitigate_s'])}")
+    assert shown["Propagation lag"] == compact_duration(s["propagation_lag_end_s"])
+    assert helps["Propagation lag"].startswith(f"Exactly {duration(s['propagation_lag_end_s'])}")
     text = " ".join(rendered(m.value) for m in app.markdown)
     assert s["bad_change_actor"] in text and s["bad_change_id"] in text
     assert money(s["excess_total"]) in text

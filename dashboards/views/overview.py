@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analyzer.formatting import compact_money, count, duration, instant, money
+from analyzer.formatting import compact_duration, compact_money, count, duration, instant, money
 from dashboards import data
 
 ctx = data.context()
@@ -46,6 +46,11 @@ def amount(key: str, what: str) -> tuple[str, str]:
     return compact_money(s.get(key)), f"Exactly {exact}. {what}"
 
 
+def span(key: str, what: str) -> tuple[str, str]:
+    """A headline duration, short (5m 22s), the exact one on hover."""
+    return compact_duration(s.get(key)), f"Exactly {duration(s.get(key))}. {what}"
+
+
 FIGURES = [
     [("Affected users", count(s.get("affected_users")), "Users with at least one affected payment."),
      ("Affected payments", count(s.get("affected_txns")), "Payments whose discount differs from the intended config."),
@@ -55,12 +60,12 @@ FIGURES = [
      ("Excess net of refunds", *amount("net_excess_total", "Leaves out fully refunded payments.")),
      ("Excess after the fix", *amount("excess_after_fix", "Priced by lagging nodes after the rollback.")),
      ("Exploiters' excess", *amount("exploiters_excess_total", "Excess of the users flagged as exploiters."))],
-    [("Exposure", duration(s.get("exposure_s")), "First to last affected payment (the data window)."),
-     ("Time to detect", duration(s.get("time_to_detect_s")), "First affected payment to the first alert."),
-     ("Time to mitigate", duration(s.get("time_to_mitigate_s")), "First affected payment to the fix change."),
-     ("Propagation lag", duration(s.get("propagation_lag_end_s")),
+    [("Exposure", *span("exposure_s", "First to last affected payment (the data window).")),
+     ("Time to detect", *span("time_to_detect_s", "First affected payment to the first alert.")),
+     ("Time to mitigate", *span("time_to_mitigate_s", "First affected payment to the fix change.")),
+     ("Propagation lag", *span("propagation_lag_end_s",
       "Fix change to the last affected payment: how long pricing nodes kept the bad config. "
-      f"At the start: {duration(s.get('propagation_lag_start_s'))} from the bad change to the first affected payment.")],
+      f"At the start: {duration(s.get('propagation_lag_start_s'))} from the bad change to the first affected payment."))],
 ]
 if CURRENCY:
     st.caption(f"Amounts in {P(CURRENCY)}.")
