@@ -77,7 +77,29 @@ def _templates(*, mask_pii: bool, instants: str, lists: str) -> dict[str, sql.Te
         """An instant as wall-clock text in $tz to the minute, for a message: 2025-01-16 14:40."""
         return f"strftime(timezone($tz, {quote_ident(column)}), '%Y-%m-%d %H:%M')"
 
-    return {"pii": pii, "instant": instant, "list": as_list, "money_text": money_text, "local_minute": local_minute}
+    def reference(column: str) -> str:
+        """REF-XXXX-XXXX-XXXX-XXXX from the first 16 hex digits of a keyed hash column."""
+        h = quote_ident(column)
+        return " || '-' || ".join([f"'REF-' || substr({h}, 1, 4)"] + [f"substr({h}, {i}, 4)" for i in (5, 9, 13)])
+
+    def message(column: str) -> str:
+        """The message template in `column` with its {placeholders} filled from the row's
+        columns of the same job (MESSAGE_FIELDS); a list without one of them has it as ''."""
+        out = quote_ident(column)
+        for field, source in MESSAGE_FIELDS:
+            out = f"replace({out}, '{{{field}}}', {source})"
+        return out
+
+    return {"pii": pii, "instant": instant, "list": as_list, "money_text": money_text, "local_minute": local_minute,
+            "reference": reference, "message": message}
+
+
+# A message's placeholders (analyzer/report/messages.py) and the columns of a remediation list's
+# `filled` step that fill them.
+MESSAGE_FIELDS = (("ref", "reference"), ("payments", "CAST(affected_txns AS VARCHAR)"),
+                  ("users", "users_text"), ("excess", "excess_text"), ("kept", "kept_text"),
+                  ("shortfall", "shortfall_text"), ("first_at", "first_text"), ("last_at", "last_text"),
+                  ("window_start", "window_start_text"), ("window_end", "window_end_text"))
 
 
 def expand_template(name: str, *, mask_pii: bool, instants: str, lists: str) -> str:

@@ -3,7 +3,8 @@
 -- Left out: payments without a payee, and payees whose affected payments are all person-to-person
 -- transfers (scene 'transfer': the payee is a person, not a merchant).
 -- Parameters: $tz, $msg_merchant_zh, $msg_merchant_en (analyzer/report/messages.py).
--- Placeholders: {{pii:col}}, {{instant:col}}, {{list:col}}, {{money_text:col}}, {{local_minute:col}}.
+-- Placeholders: {{pii:col}}, {{instant:col}}, {{list:col}}, {{money_text:col}}, {{local_minute:col}},
+--   {{reference:col}}, {{message:col}} (analyzer/report/exports.py).
 -- Grain: one row per merchant_id. Order: excess_total DESC, merchant id.
 WITH s AS (
     SELECT config_window_start AS window_start, last_affected_at AS window_end FROM incident_summary
@@ -14,13 +15,17 @@ WITH s AS (
     WHERE m.merchant_id IS NOT NULL AND NOT list_has_all(['transfer'], m.scenes)
 ), filled AS (
     SELECT merchants.*,
-           'REF-' || substr(h, 1, 4) || '-' || substr(h, 5, 4) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) AS reference,
+           {{reference:h}} AS reference,
            {{local_minute:window_start}} AS window_start_text,
            {{local_minute:window_end}} AS window_end_text,
            {{local_minute:first_affected_at}} AS first_text,
            {{local_minute:last_affected_at}} AS last_text,
            {{money_text:excess_total}} AS excess_text,
-           {{money_text:net_excess_total}} AS kept_text
+           {{money_text:net_excess_total}} AS kept_text,
+           CAST(affected_users AS VARCHAR) AS users_text,
+           '' AS shortfall_text,
+           $msg_merchant_zh AS t_zh,
+           $msg_merchant_en AS t_en
     FROM merchants, s
 )
 SELECT
@@ -33,13 +38,7 @@ SELECT
     {{list:scenes}},
     {{instant:first_affected_at}},
     {{instant:last_affected_at}},
-    replace(replace(replace(replace(replace(replace(replace(replace(replace($msg_merchant_zh,
-        '{ref}', reference), '{payments}', CAST(affected_txns AS VARCHAR)), '{users}', CAST(affected_users AS VARCHAR)),
-        '{excess}', excess_text), '{kept}', kept_text), '{first_at}', first_text), '{last_at}', last_text),
-        '{window_start}', window_start_text), '{window_end}', window_end_text) AS message_zh,
-    replace(replace(replace(replace(replace(replace(replace(replace(replace($msg_merchant_en,
-        '{ref}', reference), '{payments}', CAST(affected_txns AS VARCHAR)), '{users}', CAST(affected_users AS VARCHAR)),
-        '{excess}', excess_text), '{kept}', kept_text), '{first_at}', first_text), '{last_at}', last_text),
-        '{window_start}', window_start_text), '{window_end}', window_end_text) AS message_en
+    {{message:t_zh}} AS message_zh,
+    {{message:t_en}} AS message_en
 FROM filled
 ORDER BY excess_total DESC, merchant_id

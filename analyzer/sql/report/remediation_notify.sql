@@ -10,7 +10,8 @@
 -- stable across re-analysis, not the id, not guessable from it.
 -- Parameters: $tz, $msg_notify_zh, $msg_notify_en, $msg_notify_refunded_zh,
 --   $msg_notify_refunded_en, $msg_notify_under_zh, $msg_notify_under_en (analyzer/report/messages.py).
--- Placeholders: {{pii:col}}, {{instant:col}}, {{money_text:col}}, {{local_minute:col}} (analyzer/report/exports.py).
+-- Placeholders: {{pii:col}}, {{instant:col}}, {{money_text:col}}, {{local_minute:col}}, {{reference:col}},
+--   {{message:col}} (analyzer/report/exports.py).
 -- Grain: one row per affected user_id without exploit_flag. Order: excess_total DESC, user id.
 WITH s AS (
     SELECT config_window_start AS window_start, last_affected_at AS window_end FROM incident_summary
@@ -26,22 +27,20 @@ WITH s AS (
     WHERE NOT u.exploit_flag
 ), filled AS (
     SELECT users.*,
-           'REF-' || substr(h, 1, 4) || '-' || substr(h, 5, 4) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) AS reference,
+           {{reference:h}} AS reference,
            {{local_minute:window_start}} AS window_start_text,
            {{local_minute:window_end}} AS window_end_text,
            {{local_minute:first_affected_at}} AS first_text,
            {{local_minute:last_affected_at}} AS last_text,
            {{money_text:excess_total}} AS excess_text,
            {{money_text:net_excess_total}} AS kept_text,
-           {{money_text:shortfall}} AS shortfall_text
+           {{money_text:shortfall}} AS shortfall_text,
+           '' AS users_text,
+           CASE "case" WHEN 'over_discounted' THEN $msg_notify_zh WHEN 'refunded' THEN $msg_notify_refunded_zh
+                       ELSE $msg_notify_under_zh END AS t_zh,
+           CASE "case" WHEN 'over_discounted' THEN $msg_notify_en WHEN 'refunded' THEN $msg_notify_refunded_en
+                       ELSE $msg_notify_under_en END AS t_en
     FROM users, s
-), rendered AS (
-    SELECT *,
-        CASE "case" WHEN 'over_discounted' THEN $msg_notify_zh WHEN 'refunded' THEN $msg_notify_refunded_zh
-                    ELSE $msg_notify_under_zh END AS t_zh,
-        CASE "case" WHEN 'over_discounted' THEN $msg_notify_en WHEN 'refunded' THEN $msg_notify_refunded_en
-                    ELSE $msg_notify_under_en END AS t_en
-    FROM filled
 )
 SELECT
     {{pii:user_id}},
@@ -54,13 +53,7 @@ SELECT
     {{instant:first_affected_at}},
     {{instant:last_affected_at}},
     reported_scam,
-    replace(replace(replace(replace(replace(replace(replace(replace(replace(t_zh,
-        '{ref}', reference), '{payments}', CAST(affected_txns AS VARCHAR)), '{excess}', excess_text),
-        '{kept}', kept_text), '{shortfall}', shortfall_text), '{first_at}', first_text), '{last_at}', last_text),
-        '{window_start}', window_start_text), '{window_end}', window_end_text) AS message_zh,
-    replace(replace(replace(replace(replace(replace(replace(replace(replace(t_en,
-        '{ref}', reference), '{payments}', CAST(affected_txns AS VARCHAR)), '{excess}', excess_text),
-        '{kept}', kept_text), '{shortfall}', shortfall_text), '{first_at}', first_text), '{last_at}', last_text),
-        '{window_start}', window_start_text), '{window_end}', window_end_text) AS message_en
-FROM rendered
+    {{message:t_zh}} AS message_zh,
+    {{message:t_en}} AS message_en
+FROM filled
 ORDER BY excess_total DESC, user_id
