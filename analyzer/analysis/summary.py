@@ -68,7 +68,7 @@ def as_text(s: dict[str, Any]) -> str:
         f"Bad change      {s['bad_change_id']} by {s.get('bad_change_actor') or '?'} "
         f"(approver {s.get('bad_change_approver') or 'none'}) at {at('config_window_start')}",
         f"                {s.get('bad_change_reason') or ''}",
-        f"Fix change      " + (f"{s['fix_change_id']} by {s.get('fix_change_actor') or '?'} at {at('config_window_end')}"
+        "Fix change      " + (f"{s['fix_change_id']} by {s.get('fix_change_actor') or '?'} at {at('config_window_end')}"
                                if s.get("fix_change_id") else "none yet: the bad period is still open in the data"),
         f"Affected        {count(s['affected_txns'])} payments ({count(s['over_discounted_txns'])} over-, "
         f"{count(s['under_discounted_txns'])} under-discounted) of {count(s['affected_users'])} users at "

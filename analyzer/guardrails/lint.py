@@ -30,7 +30,7 @@ from typing import Any
 from analyzer import sql
 from analyzer.analysis.summary import to_json_value
 from analyzer.db import Database
-from analyzer.errors import AnalyzerError, DataError, InputError
+from analyzer.errors import AnalyzerError, InputError
 from analyzer.formatting import money
 from analyzer.guardrails.rules import RuleSet
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 import calendar
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from analyzer.sample_formats import Writer, Written, register
 
 
 @dataclass(frozen=True)
@@ -133,3 +136,39 @@ def write_mapping(path: Path, header: str, objects: dict[str, str], fields: str)
     path.write_text("".join(parts), encoding="utf-8")
     return path
 
+
+
+Records = tuple[list[Any], dict[str, str]]  # the tool's records, and canonical change_id -> the id the reader gives
+
+
+@dataclass(frozen=True)
+class FlagLog:
+    """One flag tool's writer: how it turns the sample's changes into its records, how it writes
+    them to one file, and where each campaign sits in it (the mapping's `object`)."""
+
+    name: str
+    file_name: str
+    records: Callable[[list[Change]], Records]
+    dump: Callable[[list[Any]], str]
+    header: str                          # the mapping file's comment
+    object_of: Callable[[Change], str]
+    fields: str                          # FLAT_FIELDS or NESTED_FIELDS
+
+    def change_ids(self, sample_dir: Path) -> dict[str, str]:
+        """Canonical change_id -> the change id the reader gives the record that makes it."""
+        return self.records(canonical_changes(sample_dir))[1]
+
+    def write(self, sample_dir: Path, out_dir: Path) -> Written:
+        changes = canonical_changes(sample_dir)
+        path = out_dir / self.file_name
+        path.write_text(self.dump(self.records(changes)[0]), encoding="utf-8")
+        mapping = write_mapping(out_dir / "mapping.toml", self.header,
+                                {c.campaign_id: self.object_of(c) for c in changes}, self.fields)
+        return Written(format=self.name, kind="config_changes", files=(path,), mapping=mapping)
+
+    def register(self) -> Writer:
+        return register(Writer(self.name, "config_changes", self.write))
+
+
+def json_lines(records: list[Any], **how: Any) -> str:
+    return "".join(json.dumps(r, **how) + "\n" for r in records)

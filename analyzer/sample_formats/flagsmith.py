@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import json
 import zlib
-from pathlib import Path
 from typing import Any
 
 from analyzer.sample import BAD_CHANGE_ID
-from analyzer.sample_formats import Writer, Written, register
-from analyzer.sample_formats.flag_configs import (FLAT_FIELDS, Change, canonical_changes, flat_config, iso_utc,
-                                                  write_mapping)
+from analyzer.sample_formats.flag_configs import (FLAT_FIELDS, Change, FlagLog, flat_config, iso_utc,
+                                                  json_lines)
 
 ENVIRONMENT = {"id": 41, "name": "Production"}
 PROJECT = {"id": 12, "name": "Payments Platform"}
@@ -81,22 +79,11 @@ def _bodies(changes: list[Change], bad_change_id: str) -> tuple[list[dict[str, A
     return [body for _ts, _n, body in sorted(drafts, key=lambda d: (d[0], d[1]))], ids
 
 
-def change_ids(sample_dir: Path) -> dict[str, str]:
-    """Canonical change_id -> the change id the reader derives for the body that makes it."""
-    return _bodies(canonical_changes(sample_dir), BAD_CHANGE_ID)[1]
-
-
-def write(sample_dir: Path, out_dir: Path) -> Written:
-    changes = canonical_changes(sample_dir)
-    bodies, _ids = _bodies(changes, BAD_CHANGE_ID)
-    path = out_dir / "webhooks.jsonl"
-    path.write_text("".join(json.dumps(b, sort_keys=True) + "\n" for b in bodies), encoding="utf-8")
-    mapping = write_mapping(
-        out_dir / "mapping.toml",
-        "# The sample's campaigns in its Flagsmith webhooks (webhooks.jsonl): each campaign is a feature whose\n"
-        "# value in the environment Production is the discount config as a JSON string.",
-        {c.campaign_id: f"{ENVIRONMENT['name']}/{c.campaign_id}" for c in changes}, FLAT_FIELDS)
-    return Written(format="flagsmith", kind="config_changes", files=(path,), mapping=mapping)
-
-
-WRITER = register(Writer("flagsmith", "config_changes", write))
+LOG = FlagLog(
+    name="flagsmith", file_name="webhooks.jsonl", records=lambda changes: _bodies(changes, BAD_CHANGE_ID),
+    dump=lambda bodies: json_lines(bodies, sort_keys=True),
+    header="# The sample's campaigns in its Flagsmith webhooks (webhooks.jsonl): each campaign is a feature whose\n"
+           "# value in the environment Production is the discount config as a JSON string.",
+    object_of=lambda c: f"{ENVIRONMENT['name']}/{c.campaign_id}", fields=FLAT_FIELDS)
+change_ids = LOG.change_ids
+WRITER = LOG.register()

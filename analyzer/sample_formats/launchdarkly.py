@@ -15,13 +15,9 @@ which sample change (`<_id>/production`).
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
-from analyzer.sample_formats import Writer, Written, register
-from analyzer.sample_formats.flag_configs import (NESTED_FIELDS, Change, canonical_changes, nested_config,
-                                                  write_mapping)
+from analyzer.sample_formats.flag_configs import (NESTED_FIELDS, Change, FlagLog, json_lines, nested_config)
 
 PROJECT = "default"
 ENVIRONMENTS = ("production", "test")
@@ -120,23 +116,11 @@ def _entry(entry_id: str, ts_ms: int, action: str, environments: tuple[str, ...]
     return entry
 
 
-def change_ids(sample_dir: Path) -> dict[str, str]:
-    """Canonical change_id -> the change id the reader gives it (`<_id>/production`)."""
-    return _entries(canonical_changes(sample_dir))[1]
-
-
-def write(sample_dir: Path, out_dir: Path) -> Written:
-    changes = canonical_changes(sample_dir)
-    entries, _ids = _entries(changes)
-    path = out_dir / "auditlog_webhooks.jsonl"
-    path.write_text("".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in entries),
-                    encoding="utf-8")
-    mapping = write_mapping(
-        out_dir / "mapping.toml",
-        "# The sample's campaigns in its LaunchDarkly audit log (auditlog_webhooks.jsonl): each campaign is a JSON\n"
-        "# flag whose production fallthrough serves the discount config as a nested JSON document.",
-        {c.campaign_id: f"{PROJECT}/{LIVE}/{c.flag_key}" for c in changes}, NESTED_FIELDS)
-    return Written(format="launchdarkly", kind="config_changes", files=(path,), mapping=mapping)
-
-
-WRITER = register(Writer("launchdarkly", "config_changes", write))
+LOG = FlagLog(
+    name="launchdarkly", file_name="auditlog_webhooks.jsonl", records=_entries,
+    dump=lambda entries: json_lines(entries, ensure_ascii=False, separators=(",", ":")),
+    header="# The sample's campaigns in its LaunchDarkly audit log (auditlog_webhooks.jsonl): each campaign is a JSON\n"
+           "# flag whose production fallthrough serves the discount config as a nested JSON document.",
+    object_of=lambda c: f"{PROJECT}/{LIVE}/{c.flag_key}", fields=NESTED_FIELDS)
+change_ids = LOG.change_ids
+WRITER = LOG.register()

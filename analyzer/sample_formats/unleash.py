@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
-from analyzer.sample_formats import Writer, Written, register
-from analyzer.sample_formats.flag_configs import (FLAT_FIELDS, Change, canonical_changes, flat_config, iso_utc,
-                                                  previous_configs, write_mapping)
+from analyzer.sample_formats.flag_configs import (FLAT_FIELDS, Change, FlagLog, flat_config, iso_utc,
+                                                  previous_configs)
 
 PROJECT = "default"
 ENVIRONMENT = "production"
@@ -81,23 +79,12 @@ def _strategy(change: Change):
     return strategy
 
 
-def change_ids(sample_dir: Path) -> dict[str, str]:
-    """Canonical change_id -> the id of the Unleash event that makes it."""
-    return _events(canonical_changes(sample_dir))[1]
-
-
-def write(sample_dir: Path, out_dir: Path) -> Written:
-    changes = canonical_changes(sample_dir)
-    events, _ids = _events(changes)
-    path = out_dir / "admin_events.json"
-    path.write_text(json.dumps({"version": 1, "events": events[::-1], "totalEvents": len(events)},
-                               ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    mapping = write_mapping(
-        out_dir / "mapping.toml",
-        "# The sample's campaigns in its Unleash events (admin_events.json): each campaign is a flag whose\n"
-        "# production strategy keeps the discount config in the JSON payload of its variant `config`.",
-        {c.campaign_id: f"{PROJECT}/{c.flag_key}/{ENVIRONMENT}" for c in changes}, FLAT_FIELDS)
-    return Written(format="unleash", kind="config_changes", files=(path,), mapping=mapping)
-
-
-WRITER = register(Writer("unleash", "config_changes", write))
+LOG = FlagLog(
+    name="unleash", file_name="admin_events.json", records=_events,
+    dump=lambda events: json.dumps({"version": 1, "events": events[::-1], "totalEvents": len(events)},
+                                   ensure_ascii=False, separators=(",", ":")),
+    header="# The sample's campaigns in its Unleash events (admin_events.json): each campaign is a flag whose\n"
+           "# production strategy keeps the discount config in the JSON payload of its variant `config`.",
+    object_of=lambda c: f"{PROJECT}/{c.flag_key}/{ENVIRONMENT}", fields=FLAT_FIELDS)
+change_ids = LOG.change_ids
+WRITER = LOG.register()
