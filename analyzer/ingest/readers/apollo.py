@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from analyzer.errors import InputError
 from analyzer.ingest.readers.base import Lines, ReadContext, Reader, Staged
-from analyzer.ingest.readers.change_logs import (changes_relation, companions, csv_records, header_of, raw_json,
+from analyzer.ingest.readers.change_logs import (changes_relation, companions, export_records, header_of, raw_json,
                                                  reader_rejects, skipped, text_column)
 from analyzer.ingest.sniff import Sample
 from analyzer.sql import quote_ident
@@ -51,13 +51,9 @@ def sniff(sample: Sample) -> int:
 def _records(ctx: ReadContext, n: int, mine: bool) -> tuple[str, str, Lines]:
     """(kind of table, its normalised relation, its lines) for one Apollo file."""
     kind = shape(ctx.sample)
-    records = csv_records(ctx, f"_apollo_file_{n}")
-    header = set(records.header)
     required, columns = (HISTORY_REQUIRED, HISTORY_COLUMNS) if kind == "history" else (RELEASE_REQUIRED, RELEASE_COLUMNS)
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(f"an Apollo {'ReleaseHistory' if kind == 'history' else 'Release'} export without the "
-                         f"column {missing[0]!r}", path=ctx.where, field=missing[0])
+    records, header = export_records(ctx, f"_apollo_file_{n}", required,
+                                     f"an Apollo {'ReleaseHistory' if kind == 'history' else 'Release'}")
     relation = (f"SELECT {'true' if mine else 'false'} AS _mine, _line, {raw_json(records.header)} AS _raw, "
                 + ", ".join(f"{text_column(header, c)} AS {quote_ident(c)}" for c in columns)
                 + f" FROM {quote_ident(records.table)}")

@@ -20,8 +20,9 @@ import io
 import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from analyzer.db import Database, first_line
 from analyzer.errors import InputError
@@ -285,16 +286,30 @@ def jsonl_lines(path: Path) -> str:
             "strict_mode = false, null_padding = true)")
 
 
-def records_to_jsonl(ctx: ReadContext, wrapper: str | None) -> Path:
-    """A JSON array or document (API response) as JSON lines, one record per line, every number
-    kept as the exact text it was written with (as a JSON string: 12.30 stays "12.30")."""
+def load_document(ctx: ReadContext) -> Any:
+    """The whole file as one parsed JSON document, every number kept as the exact text it was
+    written with (as a JSON string: 12.30 stays "12.30")."""
     try:
         with open_text(ctx.src.path, ctx.sample.encoding) as fh:
-            doc = json.load(fh, parse_float=str, parse_int=str)
+            return json.load(fh, parse_float=str, parse_int=str)
     except ValueError as exc:
         raise InputError(f"not valid JSON: {exc}", path=ctx.where) from exc
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read: {first_line(exc)}", path=ctx.where) from exc
+
+
+def write_records(ctx: ReadContext, records: list[Any]) -> Path:
+    """Records as a JSON-lines file in the work directory, one per line."""
+    out = ctx.workdir / (ctx.src.path.name.removesuffix(".gz") + ".jsonl")
+    with open(out, "w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return out
+
+
+def records_to_jsonl(ctx: ReadContext, wrapper: str | None) -> Path:
+    """A JSON array or document (API response) as JSON lines, one record per line."""
+    doc = load_document(ctx)
     if wrapper is not None and isinstance(doc, dict):
         records = doc.get(wrapper)
     elif isinstance(doc, dict):
@@ -303,11 +318,7 @@ def records_to_jsonl(ctx: ReadContext, wrapper: str | None) -> Path:
         records = doc
     if not isinstance(records, list):
         raise InputError("a JSON document without a list of records", path=ctx.where)
-    out = ctx.workdir / (ctx.src.path.name.removesuffix(".gz") + ".jsonl")
-    with open(out, "w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return out
+    return write_records(ctx, records)
 
 
 def json_path(path: str) -> str:

@@ -61,6 +61,17 @@ def csv_records(ctx: ReadContext, table: str) -> CsvRecords:
     return CsvRecords(table, source.header, Lines(reader_rejects=lines.reader_rejects, blank=lines.blank))
 
 
+def export_records(ctx: ReadContext, table: str, required: Sequence[str], export: str) -> tuple[CsvRecords, set[str]]:
+    """`csv_records` of a config centre's table export, and its header, after checking the export
+    has every `required` column (`export` names the table in the error: an Apollo ReleaseHistory)."""
+    records = csv_records(ctx, table)
+    header = set(records.header)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{export} export without the column {missing[0]!r}", path=ctx.where, field=missing[0])
+    return records, header
+
+
 def line_by_position(lines: Lines, rows: int, first_line: int) -> list[int]:
     """The line of each of `rows` records, from what base.csv_lines found: a line per record,
     or thresholds that shift the records after a rejected line (as stage_lines.sql applies them)."""

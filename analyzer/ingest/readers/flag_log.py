@@ -23,18 +23,15 @@ appended. Each reader names the records of a document (`pick`), and one SQL scri
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from analyzer import sql
-from analyzer.db import first_line
 from analyzer.errors import InputError
 from analyzer.ingest.kinds import CONFIG_CHANGES
-from analyzer.ingest.readers.base import (ReadContext, Staged, columns_sql, json_path, jsonl_lines, open_text,
-                                          prepare_text, select)
+from analyzer.ingest.readers.base import (ReadContext, Staged, columns_sql, json_path, jsonl_lines, load_document,
+                                          prepare_text, select, write_records)
 from analyzer.sql import quote_ident, quote_literal
 
 Pick = Callable[[Any], list[Any] | None]  # a parsed document -> its records (None: not this format's)
@@ -47,21 +44,10 @@ def record_lines(ctx: ReadContext, pick: Pick) -> Path:
     shape = ctx.sample.json
     if shape is not None and shape.layout == "lines":
         return prepare_text(ctx).path
-    try:
-        with open_text(ctx.src.path, ctx.sample.encoding) as fh:
-            doc = json.load(fh, parse_float=str, parse_int=str)
-    except ValueError as exc:
-        raise InputError(f"not valid JSON: {exc}", path=ctx.where) from exc
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read: {first_line(exc)}", path=ctx.where) from exc
-    records = pick(doc)
+    records = pick(load_document(ctx))
     if records is None:
         raise InputError("a JSON document without the list of records this format has", path=ctx.where)
-    out = ctx.workdir / (ctx.src.path.name.removesuffix(".gz") + ".jsonl")
-    with open(out, "w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return out
+    return write_records(ctx, records)
 
 
 def stage(ctx: ReadContext, name: str, pick: Pick, wrapper: str) -> Staged:

@@ -19,9 +19,8 @@ tenant is empty, so left out), version = the MD5 of the content after the change
 
 from __future__ import annotations
 
-from analyzer.errors import InputError
 from analyzer.ingest.readers.base import Lines, ReadContext, Reader, Staged
-from analyzer.ingest.readers.change_logs import (changes_relation, companions, csv_records, header_of, raw_json,
+from analyzer.ingest.readers.change_logs import (changes_relation, companions, export_records, header_of, raw_json,
                                                  reader_rejects, skipped, small_table, text_column)
 from analyzer.ingest.readers.config_text import to_json
 from analyzer.ingest.sniff import Sample
@@ -55,13 +54,9 @@ def sniff(sample: Sample) -> int:
 def _records(ctx: ReadContext, n: int, mine: bool) -> tuple[str, str, Lines]:
     """(kind of table, its normalised relation, its lines) for one Nacos file."""
     kind = shape(ctx.sample) or ""
-    records = csv_records(ctx, f"_nacos_file_{n}")
-    header = set(records.header)
     required, columns = (HISTORY_REQUIRED, HISTORY_COLUMNS) if kind == "history" else (CURRENT_REQUIRED, CURRENT_COLUMNS)
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(f"a Nacos {'his_config_info' if kind == 'history' else 'config_info'} export without the "
-                         f"column {missing[0]!r}", path=ctx.where, field=missing[0])
+    records, header = export_records(ctx, f"_nacos_file_{n}", required,
+                                     f"a Nacos {'his_config_info' if kind == 'history' else 'config_info'}")
     # content is kept exactly (its MD5 is Nacos's version); the other columns are trimmed
     values = [quote_ident(c) if c == "content" else text_column(header, c) for c in columns]
     if kind == "history":
