@@ -48,6 +48,17 @@ def _parse_instant(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def _window(fig: Any, start: Any, end: Any, tz: str, fill: str, ink: str, name: str, *, at_end: bool) -> None:
+    """A shaded time window over every row of the figure, named at the top (at its start or end)."""
+    if not (start and end):
+        return
+    fig.add_vrect(x0=_local(start, tz), x1=_local(end, tz), fillcolor=fill, line_width=0, layer="below",
+                  row="all", col=1)
+    fig.add_annotation(x=_local(end if at_end else start, tz), y=1.0, xref="x", yref="paper", yanchor="bottom",
+                       xanchor="right" if at_end else "left", showarrow=False, font={"size": 10, "color": ink},
+                       text=f"{name} {_esc(_hm(start, tz))}–{_esc(_hm(end, tz))}")
+
+
 def _local(value: datetime | None, tz: str) -> datetime | None:
     """A naive wall-clock datetime in `tz`: Plotly.js has no zones, so the axis is drawn in local time."""
     if value is None:
@@ -238,18 +249,8 @@ def timeline_figure(minute: pl.DataFrame, second: pl.DataFrame, timeline: pl.Dat
     fig.update_yaxes(title_text="excess / s", row=4, col=1, rangemode="tozero")
 
     # windows ----------------------------------------------------------------------------
-    if config_start and config_end:
-        fig.add_vrect(x0=_local(config_start, tz), x1=_local(config_end, tz), fillcolor=CONFIG_WINDOW_COLOR,
-                      line_width=0, layer="below", row="all", col=1)
-        fig.add_annotation(x=_local(config_start, tz), y=1.0, xref="x", yref="paper", yanchor="bottom",
-                           xanchor="left", showarrow=False, font={"size": 10, "color": "#c0392b"},
-                           text=f"config window {_esc(_hm(config_start, tz))}–{_esc(_hm(config_end, tz))}")
-    if first_at and last_at:
-        fig.add_vrect(x0=_local(first_at, tz), x1=_local(last_at, tz), fillcolor=DATA_WINDOW_COLOR,
-                      line_width=0, layer="below", row="all", col=1)
-        fig.add_annotation(x=_local(last_at, tz), y=1.0, xref="x", yref="paper", yanchor="bottom",
-                           xanchor="right", showarrow=False, font={"size": 10, "color": "#b9770e"},
-                           text=f"data window {_esc(_hm(first_at, tz))}–{_esc(_hm(last_at, tz))}")
+    _window(fig, config_start, config_end, tz, CONFIG_WINDOW_COLOR, "#c0392b", "config window", at_end=False)
+    _window(fig, first_at, last_at, tz, DATA_WINDOW_COLOR, "#b9770e", "data window", at_end=True)
 
     # layout -----------------------------------------------------------------------------
     start = min(filter(None, [config_start, first_at]), default=None)

@@ -327,6 +327,12 @@ def table(df: pl.DataFrame, tz: str, *, key: str | None = None, durations: tuple
                                    placeholder="-", **kwargs)
 
 
+def cards(row: list[tuple[Any, ...]]) -> None:
+    """A row of headline figures, one bordered card each: (label, value) or (label, value, help)."""
+    for col, (label, value, *help_text) in zip(st.columns(len(row), border=True), row):
+        col.metric(label, value, help=help_text[0] if help_text else None)
+
+
 def _relabel(column_config: Any, label: str) -> Any:
     column_config = dict(column_config)
     column_config["label"] = label

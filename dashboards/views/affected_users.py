@@ -103,11 +103,9 @@ if user:
                                                  if ctx.mask else "."))
     else:
         affected = payments.filter(payments.get_column("affected"))
-        k = st.columns(4, border=True)
-        k[0].metric("Payments priced", count(payments.height))
-        k[1].metric("Affected", count(affected.height))
-        k[2].metric("Excess", money(sum(affected.get_column("excess").to_list(), Decimal("0.00"))))
-        k[3].metric("Refunded", money(sum(payments.get_column("refunded_amount").to_list(), Decimal("0.00"))))
+        data.cards([("Payments priced", count(payments.height)), ("Affected", count(affected.height)),
+                    ("Excess", money(sum(affected.get_column("excess").to_list(), Decimal("0.00")))),
+                    ("Refunded", money(sum(payments.get_column("refunded_amount").to_list(), Decimal("0.00"))))])
         data.table(payments, tz, key="user_payments_table",
                    labels={"ts": "time", "logged_version": "version (logged)", "explained_by": "priced by",
                            "intended_version": "intended"})

@@ -14,11 +14,10 @@ s = ctx.summary
 tz = ctx.tz
 
 st.title("Data quality")
-k = st.columns(4, border=True)
-k[0].metric("Rows read", count(s.get("rows_read")), help="Transaction rows in every file.")
-k[1].metric("Loaded", count(s.get("rows_loaded")))
-k[2].metric("Duplicates collapsed", count(s.get("rows_duplicate")), help="Exact duplicates: same id, same content.")
-k[3].metric("Rejected", count(s.get("rows_rejected")), help="Quarantined in the table `rejects`.")
+data.cards([("Rows read", count(s.get("rows_read")), "Transaction rows in every file."),
+            ("Loaded", count(s.get("rows_loaded"))),
+            ("Duplicates collapsed", count(s.get("rows_duplicate")), "Exact duplicates: same id, same content."),
+            ("Rejected", count(s.get("rows_rejected")), "Quarantined in the table `rejects`.")])
 
 st.subheader("Files (load_manifest)")
 manifest = data.manifest()

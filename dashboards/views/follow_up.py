@@ -14,14 +14,13 @@ s = ctx.summary
 tz = ctx.tz
 
 st.title("Customer follow-up")
-k = st.columns(4, border=True)
-k[0].metric("Scam-message reports", count(s.get("scam_reports")), help="Events of kind scam_report since the bad change.")
-k[1].metric("From affected users", count(s.get("scam_reports_linked")),
-            help="Linked by the reporter's user id, or an affected user id named in the text.")
-k[2].metric("Affected users who reported", count(s.get("scam_reporters_affected")))
 first = instant(s.get("first_scam_report_at"), tz, millis=False)
-k[3].metric("First report", first[11:19] if first != "-" else "-",
-            help=f"{first}, {duration(s.get('time_to_first_scam_report_s'))} after the impact start.")
+data.cards([("Scam-message reports", count(s.get("scam_reports")), "Events of kind scam_report since the bad change."),
+            ("From affected users", count(s.get("scam_reports_linked")),
+             "Linked by the reporter's user id, or an affected user id named in the text."),
+            ("Affected users who reported", count(s.get("scam_reporters_affected"))),
+            ("First report", first[11:19] if first != "-" else "-",
+             f"{first}, {duration(s.get('time_to_first_scam_report_s'))} after the impact start.")])
 st.caption(f"Official statement: {data.plain(instant(s.get('communicated_at'), tz))} "
            f"({data.plain(duration(s.get('time_to_communicate_s')))} after the impact start).")
 

@@ -70,8 +70,7 @@ FIGURES = [
 if CURRENCY:
     st.caption(f"Amounts in {P(CURRENCY)}.")
 for row in FIGURES:
-    for col, (label, value, help_text) in zip(st.columns(len(row), border=True), row):
-        col.metric(label, value, help=help_text)
+    data.cards(row)
 
 st.subheader("The bad change")
 bad = data.bad_change(s.get("bad_change_id"))

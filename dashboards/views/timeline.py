@@ -113,11 +113,9 @@ with st.expander("Annotate a row of the timeline", icon=":material/rate_review:"
 if start is not None and end is not None:
     st.subheader("Affected payments " + ("in the selected range" if selected else "(the data window)"))
     totals = data.range_totals(start, end)
-    k = st.columns(4, border=True)
-    k[0].metric("Affected payments", count(totals["affected_txns"]))
-    k[1].metric("Users", count(totals["affected_users"]))
-    k[2].metric("Excess (gross)", money(totals["excess_total"]))
-    k[3].metric("Excess net of refunds", money(totals["net_excess_total"]))
+    data.cards([("Affected payments", count(totals["affected_txns"])), ("Users", count(totals["affected_users"])),
+                ("Excess (gross)", money(totals["excess_total"])),
+                ("Excess net of refunds", money(totals["net_excess_total"]))])
     pages = max(1, -(-int(totals["affected_txns"]) // PAGE_SIZE))
     page_key = f"range_page_{start.isoformat()}_{end.isoformat()}"
     page = min(int(st.session_state.get(page_key, 1)), pages)
