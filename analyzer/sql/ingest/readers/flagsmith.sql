@@ -19,15 +19,12 @@
 CREATE OR REPLACE TEMP TABLE _reader_records AS
 WITH records AS (
     {{records}}
-), bodies AS (
-    SELECT _line, _idx AS _sub, _malformed, j AS _raw, CASE WHEN NOT _malformed THEN j END AS _j
-    FROM records
 ), states AS (
     SELECT *,
         json_extract_string(_j, '$.event_type') AS _event,
         CASE WHEN json_type(_j, '$.data.new_state') = 'OBJECT' THEN json_extract(_j, '$.data.new_state') END AS _new,
         CASE WHEN json_type(_j, '$.data.previous_state') = 'OBJECT' THEN json_extract(_j, '$.data.previous_state') END AS _old
-    FROM bodies
+    FROM records
 ), typed AS (
     SELECT *,
         flag_value_text(json_extract(_new, '$.feature_state_value')) AS _value,

@@ -6,7 +6,10 @@
 -- a wrapped list that is not one, are _malformed (quarantined as malformed_row).
 -- Placeholders: {{source}} the lines (base.jsonl_lines: one text column j; NULL for a blank
 -- line), {{wrapper}} / {{wrapper_items}} the JSON path of the wrapped list and of its elements.
+-- Columns: _line, _idx (also as _sub), j (also as _raw), _malformed, _j (j unless _malformed).
 -- Grain: one row per record (or per blank line / empty list).
+SELECT *, _idx AS _sub, j AS _raw, CASE WHEN NOT _malformed THEN j END AS _j
+FROM (
 SELECT _line, _idx, j,
        _shape = 'bad' OR (j IS NOT NULL AND NOT (CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END))
            AS _malformed
@@ -32,4 +35,5 @@ FROM (
             FROM {{source}}
         )
     )
+)
 )

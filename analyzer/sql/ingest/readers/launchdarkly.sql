@@ -35,7 +35,7 @@ CREATE OR REPLACE TEMP TABLE _reader_records AS
 WITH records AS (
     {{records}}
 ), entries AS (
-    SELECT _line, _idx, _malformed, j AS _raw, CASE WHEN NOT _malformed THEN j END AS _j,
+    SELECT _line, _idx, _malformed, _raw, _j,
            CASE WHEN NOT _malformed AND j IS NOT NULL
                 THEN coalesce(json_type(j, '$._id') = 'VARCHAR' AND json_type(j, '$.accesses') = 'ARRAY', false)
                 ELSE false END AS _entry

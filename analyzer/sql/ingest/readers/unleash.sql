@@ -31,9 +31,6 @@ CREATE OR REPLACE TEMP MACRO unleash_config(d) AS
 CREATE OR REPLACE TEMP TABLE _reader_records AS
 WITH records AS (
     {{records}}
-), events AS (
-    SELECT _line, _idx AS _sub, _malformed, j AS _raw, CASE WHEN NOT _malformed THEN j END AS _j
-    FROM records
 ), fields AS (
     SELECT *,
         json_extract_string(_j, '$.type') AS _type,
@@ -42,7 +39,7 @@ WITH records AS (
         NULLIF(concat_ws('/', NULLIF(trim(json_extract_string(_j, '$.project')), ''),
                               NULLIF(trim(json_extract_string(_j, '$.featureName')), ''),
                               NULLIF(trim(json_extract_string(_j, '$.environment')), '')), '') AS _object
-    FROM events
+    FROM records
 ), typed AS (
     SELECT *,
         CASE _type
