@@ -82,6 +82,16 @@ def _templates(*, mask_pii: bool, instants: str, lists: str) -> dict[str, sql.Te
         h = quote_ident(column)
         return " || '-' || ".join([f"'REF-' || substr({h}, 1, 4)"] + [f"substr({h}, {i}, 4)" for i in (5, 9, 13)])
 
+    def message_texts(column: str) -> str:
+        """The text columns a message's placeholders read (MESSAGE_FIELDS): the reference from the
+        keyed hash `column`, the windows' and the rows' first and last minutes, excess and kept."""
+        return ",\n".join([f"{reference(column)} AS reference",
+                            *(f"{local_minute(c)} AS {t}" for c, t in (
+                                ("window_start", "window_start_text"), ("window_end", "window_end_text"),
+                                ("first_affected_at", "first_text"), ("last_affected_at", "last_text"))),
+                            f"{money_text('excess_total')} AS excess_text",
+                            f"{money_text('net_excess_total')} AS kept_text"])
+
     def message(column: str) -> str:
         """The message template in `column` with its {placeholders} filled from the row's
         columns of the same job (MESSAGE_FIELDS); a list without one of them has it as ''."""
@@ -91,7 +101,7 @@ def _templates(*, mask_pii: bool, instants: str, lists: str) -> dict[str, sql.Te
         return out
 
     return {"pii": pii, "instant": instant, "list": as_list, "money_text": money_text, "local_minute": local_minute,
-            "reference": reference, "message": message}
+            "reference": reference, "message_texts": message_texts, "message": message}
 
 
 # A message's placeholders (analyzer/report/messages.py) and the columns of a remediation list's

@@ -4,7 +4,7 @@
 -- transfers (scene 'transfer': the payee is a person, not a merchant).
 -- Parameters: $tz, $msg_merchant_zh, $msg_merchant_en (analyzer/report/messages.py).
 -- Placeholders: {{pii:col}}, {{instant:col}}, {{list:col}}, {{money_text:col}}, {{local_minute:col}},
---   {{reference:col}}, {{message:col}} (analyzer/report/exports.py).
+--   {{message_texts:col}}, {{message:col}} (analyzer/report/exports.py).
 -- Grain: one row per merchant_id. Order: excess_total DESC, merchant id.
 WITH s AS (
     SELECT config_window_start AS window_start, last_affected_at AS window_end FROM incident_summary
@@ -15,13 +15,7 @@ WITH s AS (
     WHERE m.merchant_id IS NOT NULL AND NOT list_has_all(['transfer'], m.scenes)
 ), filled AS (
     SELECT merchants.*,
-           {{reference:h}} AS reference,
-           {{local_minute:window_start}} AS window_start_text,
-           {{local_minute:window_end}} AS window_end_text,
-           {{local_minute:first_affected_at}} AS first_text,
-           {{local_minute:last_affected_at}} AS last_text,
-           {{money_text:excess_total}} AS excess_text,
-           {{money_text:net_excess_total}} AS kept_text,
+           {{message_texts:h}},
            CAST(affected_users AS VARCHAR) AS users_text,
            '' AS shortfall_text,
            $msg_merchant_zh AS t_zh,

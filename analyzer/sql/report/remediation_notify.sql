@@ -10,7 +10,7 @@
 -- stable across re-analysis, not the id, not guessable from it.
 -- Parameters: $tz, $msg_notify_zh, $msg_notify_en, $msg_notify_refunded_zh,
 --   $msg_notify_refunded_en, $msg_notify_under_zh, $msg_notify_under_en (analyzer/report/messages.py).
--- Placeholders: {{pii:col}}, {{instant:col}}, {{money_text:col}}, {{local_minute:col}}, {{reference:col}},
+-- Placeholders: {{pii:col}}, {{instant:col}}, {{money_text:col}}, {{local_minute:col}}, {{message_texts:col}},
 --   {{message:col}} (analyzer/report/exports.py).
 -- Grain: one row per affected user_id without exploit_flag. Order: excess_total DESC, user id.
 WITH s AS (
@@ -27,13 +27,7 @@ WITH s AS (
     WHERE NOT u.exploit_flag
 ), filled AS (
     SELECT users.*,
-           {{reference:h}} AS reference,
-           {{local_minute:window_start}} AS window_start_text,
-           {{local_minute:window_end}} AS window_end_text,
-           {{local_minute:first_affected_at}} AS first_text,
-           {{local_minute:last_affected_at}} AS last_text,
-           {{money_text:excess_total}} AS excess_text,
-           {{money_text:net_excess_total}} AS kept_text,
+           {{message_texts:h}},
            {{money_text:shortfall}} AS shortfall_text,
            '' AS users_text,
            CASE "case" WHEN 'over_discounted' THEN $msg_notify_zh WHEN 'refunded' THEN $msg_notify_refunded_zh
