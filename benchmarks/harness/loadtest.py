@@ -399,6 +399,11 @@ def load_dashboard(db: Path, *, sessions: int, log_path: Path, **kwargs: Any) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; exit codes as analyzer's (README): 0 every session finished every page with no
+    error, DATA_ERROR (4) otherwise, USAGE_ERROR (2), INPUT_ERROR (3) no database, UNAVAILABLE (6)
+    the server did not start."""
+    from analyzer.errors import ExitCode
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.harness.loadtest",
                                      description="N concurrent Streamlit sessions over every dashboard page.")
     where = parser.add_mutually_exclusive_group(required=True)
@@ -418,18 +423,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             if not args.db.is_file():
                 print(f"error: {args.db}: no such database", file=sys.stderr)
-                return 3
+                return ExitCode.INPUT_ERROR
             result = load_dashboard(args.db, log_path=args.log, **opts)
         else:
             result = run_load(args.url, **opts)
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, ValueError) else 6
+        return ExitCode.USAGE_ERROR if isinstance(exc, ValueError) else ExitCode.UNAVAILABLE
     if args.json:
         args.json.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
     print(result.text(), end="")
     ok = result.completed() == args.sessions and not result.errors() and not result.health_failures()
-    return 0 if ok else 4
+    return ExitCode.OK if ok else ExitCode.DATA_ERROR
 
 
 if __name__ == "__main__":
