@@ -128,5 +128,6 @@ def test_only_this_machine():
     for url in ("http://10.0.0.5:8501/", "http://example.com/", "http://0.0.0.0:8501/"):
         with pytest.raises(ValueError, match="only talks to this machine"):
             loadtest.run_load(url, sessions=1)
-    with pytest.raises(ValueError, match="at least 1"):
-        loadtest.run_load("http://127.0.0.1:1/", sessions=0)
+    for sessions in (0, loadtest.MAX_SESSIONS + 1):
+        with pytest.raises(ValueError, match="at least 1 and at most"):
+            loadtest.run_load("http://127.0.0.1:1/", sessions=sessions)

@@ -48,6 +48,7 @@ HEALTH_TIMEOUT_S = 30.0  # a poll slower than this counts as failed
 CONNECT_TIMEOUT_S = 30.0
 START_TIMEOUT_S = 120.0  # the server's first healthy answer
 MAX_MESSAGE_BYTES = 256 * 2 ** 20  # a page's dataframe may be a large protobuf
+MAX_SESSIONS = 200  # a load test of one machine, not a flood
 
 
 @dataclass(frozen=True)
@@ -227,12 +228,15 @@ async def run_session(number: int, url: str, pages: Sequence[str] | None, visits
     """Visit the default page, then every other page (`pages`, or those the app's navigation
     names), each after the previous run finished. Appends to `visits`; returns the URL paths to
     visit and the pages' titles."""
-    titles: dict[str, str] = {}
     from websockets.asyncio.client import connect
 
+    titles: dict[str, str] = {}
+
     stream = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+    # offers permessage-deflate as a browser does (Streamlit takes it only with
+    # server.enableWebsocketCompression); no Origin header, no XSRF token: no login cookie to send
     async with connect(stream, subprotocols=["streamlit"], max_size=MAX_MESSAGE_BYTES,
-                       open_timeout=CONNECT_TIMEOUT_S, close_timeout=5, compression=None) as ws:
+                       open_timeout=CONNECT_TIMEOUT_S, close_timeout=5) as ws:
         order: list[tuple[str, str]] = [("" if pages is None else pages[0], "")]
         i = 0
         while i < len(order):
@@ -306,8 +310,8 @@ def run_load(url: str, *, sessions: int, pages: Sequence[str] | None = None, pag
     """`sessions` sessions at once over every page of the app at `url` (127.0.0.1 only).
     `pages`: the URL paths to visit, the first one first (default: the app's navigation)."""
     require_loopback(url)
-    if sessions < 1:
-        raise ValueError("sessions must be at least 1")
+    if not 1 <= sessions <= MAX_SESSIONS:
+        raise ValueError(f"sessions must be at least 1 and at most {MAX_SESSIONS}, not {sessions}")
     visits: list[PageVisit] = []
     failures: list[str] = []
     order: list[str] = []
