@@ -61,8 +61,9 @@ def test_four_sessions_over_every_page(demo_db, tmp_path):
     for visit in result.visits:
         assert visit.status == "finished" and visit.exceptions == () and visit.warnings == (), visit
         assert visit.seconds is not None and visit.seconds > 0
-        # the page was drawn, not stopped early by a problem banner (a page draws a dozen or more)
-        assert visit.elements >= 5, visit
+        # the page was drawn, not stopped early: the sidebar alone is 7 elements, every page
+        # draws 18 to 29 in all on this sample
+        assert visit.elements >= 15, visit
     assert sorted(v.session for v in result.visits if v.page == "timeline") == list(range(SESSIONS))
 
     # health answered throughout: polls spread over the whole load, every one "ok" within the bound
