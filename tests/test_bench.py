@@ -14,7 +14,8 @@ import pytest
 
 from benchmarks.harness.data import SEED, prepare
 from benchmarks.harness.pipelines import pandas_pipeline, polars_pipeline
-from benchmarks.harness.run import ANSWER_KEYS, CaseResult, _analyzer_answer, percentile, run_bench, targets
+from benchmarks.harness.run import (ANSWER_KEYS, LOAD_SESSIONS, CaseResult, _analyzer_answer, percentile, run_bench,
+                                    targets)
 
 from tests.conftest import SAMPLE_PAYMENTS, SAMPLE_SEED
 
@@ -118,6 +119,13 @@ def test_run_bench_end_to_end(inputs, tmp_path):
         case = size.case(key)
         # one run each, a real process: more than an interpreter's memory, far less than the machine's
         assert case.ok and len(case.runs) == 1 and 30 * 2**20 < case.peak_rss_bytes < 4 * 2**30, case
+    dashboard = [c for c in size.cases if c.key.startswith("dashboard:")]
+    assert len(dashboard) == 6 and all(c.ok and len(c.views) == 20 for c in dashboard), dashboard
+    # the dashboard under load: every page, every session, health answered (benchmarks/harness/loadtest.py)
+    load = {c.key: c for c in size.cases if c.key.startswith("load:")}
+    assert {"load:", "load:timeline", "load:review", "load:health"} <= set(load) and len(load) >= 9
+    assert all(c.ok for c in load.values()), [c.status for c in load.values()]
+    assert all(len(c.views) == LOAD_SESSIONS for k, c in load.items() if k != "load:health")
     names = sorted(p.name for p in (tmp_path / "results").iterdir())
     assert "latest.md" in names and "latest.json" in names and len(names) == 4
     data = json.loads((tmp_path / "results" / "latest.json").read_text())

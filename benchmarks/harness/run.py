@@ -33,6 +33,7 @@ Progress = Callable[[str], None]
 
 REPORT_FORMATS = ("csv", "parquet", "xlsx", "html")
 DASHBOARD_VIEWS = 20  # page views per page, for p50 / p95
+LOAD_SESSIONS = 20  # concurrent Streamlit sessions of the "dashboard under load" case
 GIB = 1024 ** 3
 
 # Targets of issue 6 (stated for 10M and 50M payments; shown at every size).
@@ -299,6 +300,8 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
         except CaseFailed as exc:
             cases.append(CaseResult(f"dashboard:{name}", label, status=f"failed: {exc}"))
 
+    cases += load_cases(analyzed, work, say)
+
     answers = {"analyzer": _analyzer_answer(analyzed)}
     pipeline_spec = {**common, "transactions": str(inputs.parquet), "campaign_id": inputs.campaign_id,
                      "bad_change_id": inputs.bad_change_id, "fix_change_id": inputs.fix_change_id}
@@ -319,6 +322,33 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
     return SizeResult(payments=inputs.payments, rows=rows, fmt=fmt, file_bytes=inputs.size_bytes(fmt),
                       db_bytes=db_bytes, cases=tuple(cases), answers=answers, totals_match=totals_match,
                       targets=targets(cases))
+
+
+def load_cases(db: Path, work: Path, say: Progress | None) -> list[CaseResult]:
+    """The dashboard under load: LOAD_SESSIONS real Streamlit sessions at once over every page of
+    `analyzer dashboard` (benchmarks/harness/loadtest.py). One case per page (every session's time
+    to the page's script_finished) and one for /_stcore/health polled meanwhile; no target."""
+    label = f"dashboard under load: {LOAD_SESSIONS} sessions"
+    if say:
+        say(f"  {label}")
+    try:
+        result = _run_worker({"case": "load", "db": str(db), "sessions": LOAD_SESSIONS,
+                              "log": str(work / "loadtest-server.log")})
+    except CaseFailed as exc:
+        return [CaseResult("load", label, status=f"failed: {exc}")]
+    load = result["load"]
+    cases = [CaseResult(f"load:{page}", f"{label}, page {load['titles'].get(page, page)} (/{page})",
+                        views=tuple(xs), runs=(result["seconds"],))
+             for page, xs in load["page_seconds"].items()]
+    errors = load["errors"]
+    status = "ok" if not errors and load["health"]["failed"] == 0 else (
+        f"failed: {len(errors)} errors, {load['health']['failed']} health polls failed"
+        + (f"; first: {errors[0]}" if errors else ""))
+    cases.append(CaseResult("load:health", f"{label}, /_stcore/health meanwhile ({load['sessions_completed']}/"
+                            f"{LOAD_SESSIONS} sessions completed every page in {load['seconds']:.0f} s)",
+                            status=status, views=tuple(load["health_seconds"]), runs=(result["seconds"],),
+                            peak_rss_bytes=None, detail={"errors": errors[:20]}))
+    return cases
 
 
 def targets(cases: Sequence[CaseResult]) -> tuple[Target, ...]:

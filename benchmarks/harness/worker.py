@@ -103,7 +103,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         out["bytes"] = sum(p.stat().st_size for p in result.files if Path(p).is_file())
 
     elif case == "dashboard":
-        from analyzer.serve import queries
+        from analyzer.db import Database
         from benchmarks.harness.dashboard import pages
 
         page = pages()[spec["page"]]
@@ -117,6 +117,16 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         seconds = time.perf_counter() - start
         db.close()
         out["views"] = views
+
+    elif case == "load":
+        from benchmarks.harness.loadtest import load_dashboard
+
+        # a real `analyzer dashboard` of its own and N Streamlit sessions at once (loadtest.py)
+        result = load_dashboard(db_path, sessions=int(spec["sessions"]), log_path=Path(spec["log"]))
+        seconds = result.seconds
+        out["load"] = result.summary() | {
+            "page_seconds": {p: result.page_seconds(p) for p in result.pages}, "titles": result.titles,
+            "health_seconds": [h.seconds for h in result.health]}
 
     elif case in ("pandas", "polars"):
         from benchmarks.harness import pipelines
