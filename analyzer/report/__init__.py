@@ -5,7 +5,7 @@ derived tables that `analyzer analyze` built; nothing is recomputed here except 
 replay (analyzer/guardrails/, over `priced_transactions`). One module per renderer:
 
     exports.py   affected_* as CSV and Parquet (DuckDB COPY, streamed)
-    xlsx.py      affected_* as Excel workbooks (streamed row batches)
+    xlsx.py      the one Excel writer: affected_* and the lists as workbooks (and the dashboard's download)
     content.py   what the documents say, computed once (frozen dataclasses)
     figures.py   the charts (analyzer.charts) as inline HTML or PNG files
     html.py      incident_report.html (one self-contained page)
@@ -96,6 +96,9 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
                   messages_dir: Path | None = None, postmortem_path: Path | None = None) -> ReportResult:
     """Write the chosen formats into `out_dir` (created if missing), then manifest.json.
 
+    Order: CSV, Parquet, timeline, HTML, Markdown, then the XLSX workbooks (the slowest), so the
+    documents never wait for Excel; `formats` chooses which are written at all.
+
     CSV cells that a spreadsheet would run as formulas are neutralised unless `raw_csv`.
     `rules`: the guardrails replayed in the Guardrails section (default: the default rule set).
 
@@ -142,11 +145,6 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
     if "parquet" in formats:
         for name, masked in exports_masked:
             files.append(exports.write_parquet(db, name, out_dir, mask_pii=masked, tz=tz, params=params))
-    if "xlsx" in formats:
-        from analyzer.report import xlsx
-
-        for name, masked in exports_masked:
-            files.append(xlsx.write_xlsx(db, name, out_dir, mask_pii=masked, tz=tz, params=params))
     if "timeline" in formats:
         files.extend(timeline.write_timeline(db, out_dir, tz=tz, raw_csv=raw_csv))
     if "html" in formats or "md" in formats:
@@ -168,6 +166,11 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
             written, md_notes = markdown.write_markdown(content, charts, out_dir)
             files.extend(written)
             notes.extend(md_notes)
+    if "xlsx" in formats:  # last: the slowest format, and nobody waits for it to read the report
+        from analyzer.report import xlsx
+
+        for name, masked in exports_masked:
+            files.append(xlsx.write_xlsx(db, name, out_dir, mask_pii=masked, tz=tz, params=params))
     when = generated_at or datetime.now(timezone.utc)
     files.append(manifest.write_manifest(db, out_dir, files, formats=tuple(f for f in ALL_FORMATS if f in formats),
                                          masking=masking, generated_at=when, notes=tuple(notes),
