@@ -156,3 +156,19 @@ def test_a_failing_query_leaves_no_file(db, tmp_path):
     with pytest.raises(Exception):
         xlsx.write_query(db, "SELECT CAST('x' AS INTEGER) AS n FROM range(3)", None, path, sheet="t", tz="UTC")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_small_deflate_pieces_and_batches_read_back_the_same(db, tmp_path, monkeypatch):
+    whole = tmp_path / "whole.xlsx"
+    xlsx.write_query(db, ROWS_SQL, None, whole, sheet="t", tz="UTC")
+    monkeypatch.setattr(xlsx, "CHUNK", 5)
+    monkeypatch.setattr(xlsx, "BATCH", 1)
+    pieces = tmp_path / "pieces.xlsx"
+    xlsx.write_query(db, ROWS_SQL, None, pieces, sheet="t", tz="UTC")
+
+    def cells(path: Path) -> list[list[object]]:
+        return [[c.value for c in row] for s in read(path).worksheets for row in s.iter_rows()]
+
+    assert cells(pieces) == cells(whole) and len(cells(whole)) == 4 + 3
+    with zipfile.ZipFile(pieces) as z:
+        assert z.testzip() is None

@@ -27,6 +27,7 @@ affected_* row exports keep the ids; `mask_pii=True` masks everywhere, `mask_pii
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -55,6 +56,9 @@ class ReportResult:
     """User and payee ids in the remediation lists are pseudonyms."""
     warnings: tuple[str, ...] = ()
     """What a person should look at: figures of the post-mortem that changed, and the like."""
+    xlsx_seconds: float | None = None
+    xlsx_rows: int = 0
+    """How long the XLSX workbooks took and how many rows they hold (the benchmark's rows per second)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
+    xlsx_seconds, xlsx_rows = None, 0
     notes: list[str] = []
     warnings: list[str] = []
     pm = None
@@ -169,11 +174,16 @@ def write_reports(db: Database, out_dir: Path, *, formats: Sequence[str] = ALL_F
     if "xlsx" in formats:  # last: the slowest format, and nobody waits for it to read the report
         from analyzer.report import xlsx
 
+        started = time.perf_counter()
         for name, masked in exports_masked:
-            files.append(xlsx.write_xlsx(db, name, out_dir, mask_pii=masked, tz=tz, params=params))
+            path, rows = xlsx.write_xlsx(db, name, out_dir, mask_pii=masked, tz=tz, params=params)
+            files.append(path)
+            xlsx_rows += rows
+        xlsx_seconds = time.perf_counter() - started
     when = generated_at or datetime.now(timezone.utc)
     files.append(manifest.write_manifest(db, out_dir, files, formats=tuple(f for f in ALL_FORMATS if f in formats),
                                          masking=masking, generated_at=when, notes=tuple(notes),
                                          raw_csv=raw_csv, rules=rules or load_rules(None)))
     return ReportResult(files=tuple(files), rows_masked=masking.rows, documents_masked=masking.documents,
-                        notes=tuple(dict.fromkeys(notes)), lists_masked=masking.lists, warnings=tuple(warnings))
+                        notes=tuple(dict.fromkeys(notes)), lists_masked=masking.lists, warnings=tuple(warnings),
+                        xlsx_seconds=xlsx_seconds, xlsx_rows=xlsx_rows)

@@ -57,6 +57,7 @@ _crc32 = _deflate_lib.crc32
 
 MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows per sheet, minus the header
 BATCH = 50_000  # rows per Arrow batch turned into XML at once
+CHUNK = 1 << 20  # bytes of XML per call of the deflater
 MAX_CELL_CHARS = 32_767
 MONEY_FORMAT = "#,##0.00"
 INSTANT_FORMAT = "yyyy-mm-dd hh:mm:ss.000"
@@ -73,12 +74,13 @@ _CONTROL = [c for c in range(32) if c not in (9, 10, 13)]
 
 # --- public API -------------------------------------------------------------------------------
 def write_xlsx(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: str,
-               params: Mapping[str, Any] | None = None) -> Path:
-    """The report's `name`.xlsx in out_dir: the export's rows (`exports.local_select_sql`)."""
+               params: Mapping[str, Any] | None = None) -> tuple[Path, int]:
+    """The report's `name`.xlsx in out_dir: the export's rows (`exports.local_select_sql`).
+    Returns the path and the number of rows."""
     path = Path(out_dir) / f"{name}.xlsx"
-    write_query(db, local_select_sql(name, mask_pii=mask_pii), {**(params or {}), "tz": tz}, path, sheet=name, tz=tz,
+    rows = write_query(db, local_select_sql(name, mask_pii=mask_pii), {**(params or {}), "tz": tz}, path, sheet=name, tz=tz,
                 about=[("export", name), ("ids", "pseudonyms (masked)" if mask_pii else "as recorded (not masked)")])
-    return path
+    return path, rows
 
 
 def write_query(db: Database, query: str, params: Mapping[str, Any] | None, path: Path, *, sheet: str, tz: str,
@@ -411,24 +413,34 @@ class _Zip:
                                   len(self._name), 20) + self._name + struct.pack("<HHQQ", 1, 16, 0, 0))
         self._deflate = _deflate_lib.compressobj(LEVEL, zlib.DEFLATED, -15)
         self._crc = self._size = self._packed = 0
+        self._pending = bytearray()
 
     def write(self, data: str | bytes) -> int:
+        """Append to the open entry. The deflater gets fixed CHUNK-sized pieces whatever the
+        caller's pieces (polars' depend on its threads), so its output, and the file, is the same."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         self._crc = _crc32(data, self._crc)
         self._size += len(data)
-        packed = self._deflate.compress(data)
-        self._packed += len(packed)
-        self.fh.write(packed)
+        self._pending += data
+        if len(self._pending) >= CHUNK:
+            whole = len(self._pending) // CHUNK * CHUNK
+            with memoryview(self._pending) as view:
+                for start in range(0, whole, CHUNK):
+                    self._emit(self._deflate.compress(view[start:start + CHUNK]))
+            del self._pending[:whole]
         return len(data)
 
-    def flush(self) -> None:  # polars' write_csv calls it; the deflate stream flushes at end()
+    def flush(self) -> None:  # polars' write_csv calls it; the entry is flushed by end()
         pass
 
-    def end(self) -> None:
-        packed = self._deflate.flush()
+    def _emit(self, packed: bytes) -> None:
         self._packed += len(packed)
         self.fh.write(packed)
+
+    def end(self) -> None:
+        self._emit(self._deflate.compress(bytes(self._pending)) + self._deflate.flush())
+        self._pending = bytearray()
         here = self.fh.tell()
         self.fh.seek(self._offset + 14)
         self.fh.write(struct.pack("<I", self._crc))
