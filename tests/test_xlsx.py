@@ -87,13 +87,13 @@ def test_values_keep_their_types_and_formats(db, tmp_path):
 def test_the_about_sheet(db, tmp_path):
     path = tmp_path / "t.xlsx"
     xlsx.write_query(db, ROWS_SQL, None, path, sheet="t", tz="Asia/Shanghai",
-                     about=[("export", "t"), ("ids", "=not a formula")])
+                     about=[("export", "t"), ("ids", "=not a formula"), ("filters", "scenes=a\x01b <&>")])
     about = read(path)["about"]
     assert [[c.value for c in row] for row in about.iter_rows()] == [
-        ["export", "t"], ["ids", "=not a formula"], ["rows", 3],
+        ["export", "t"], ["ids", "=not a formula"], ["filters", "scenes=a_x0001_b <&>"], ["rows", 3],
         ["instants", "wall-clock time in Asia/Shanghai"],
         ["money", "exact decimals in the CSV and Parquet; here numbers shown with 2 decimals"]]
-    assert about["B2"].data_type == "s" and about["B3"].data_type == "n"
+    assert about["B2"].data_type == "s" and about["B4"].data_type == "n" and about["A1"].font.b
 
 
 def test_rows_continue_on_the_next_sheet_past_the_limit(db, tmp_path, monkeypatch):

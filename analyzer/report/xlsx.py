@@ -32,6 +32,7 @@ The file is written under a temporary name and renamed (files.atomic_path).
 
 from __future__ import annotations
 
+import re
 import struct
 import warnings
 import zlib
@@ -78,8 +79,9 @@ def write_xlsx(db: Database, name: str, out_dir: Path, *, mask_pii: bool, tz: st
     """The report's `name`.xlsx in out_dir: the export's rows (`exports.local_select_sql`).
     Returns the path and the number of rows."""
     path = Path(out_dir) / f"{name}.xlsx"
-    rows = write_query(db, local_select_sql(name, mask_pii=mask_pii), {**(params or {}), "tz": tz}, path, sheet=name, tz=tz,
-                about=[("export", name), ("ids", "pseudonyms (masked)" if mask_pii else "as recorded (not masked)")])
+    ids = "pseudonyms (masked)" if mask_pii else "as recorded (not masked)"
+    rows = write_query(db, local_select_sql(name, mask_pii=mask_pii), {**(params or {}), "tz": tz}, path,
+                       sheet=name, tz=tz, about=[("export", name), ("ids", ids)])
     return path, rows
 
 
@@ -133,6 +135,8 @@ def _column_letters(index: int) -> str:
 
 
 def _esc(text: str) -> str:
+    """A short text (header, sheet name, about line) as XML, with the escapes of `_text_expr`."""
+    text = re.sub(_EXCEL_ESCAPE, lambda m: f"_x{ord(m[0]):04X}_" if len(m[0]) == 1 else "_x005F" + m[0], text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
@@ -221,13 +225,15 @@ def _cell_expr(name: str, dtype: pl.DataType, letters: str, tz: str, needs: tupl
     elif kind == "bool":
         cell = pl.concat_str([*ref, pl.lit('" t="b"><v>'), col.cast(pl.UInt8).cast(pl.String), pl.lit("</v></c>")])
     elif kind == "instant":
-        local = col.dt.convert_time_zone(tz).dt.replace_time_zone(None) if dtype.time_zone else col  # type: ignore[attr-defined]
+        zoned = getattr(dtype, "time_zone", None)
+        local = col.dt.convert_time_zone(tz).dt.replace_time_zone(None) if zoned else col
         us = local.dt.cast_time_unit("us").dt.epoch("us")
         # one division of exact integers: the serial is the double nearest the instant
         serial = ((us + _EXCEL_EPOCH_DAYS * _US_PER_DAY).cast(pl.Float64) / _US_PER_DAY).cast(pl.String)
         cell = number(serial, _INSTANT)
         if needs is None or needs[0]:
-            cell = pl.when(us >= _FIRST_SERIAL_US).then(cell).otherwise(text(local.dt.to_string("%Y-%m-%dT%H:%M:%S%.f")))
+            iso = text(local.dt.to_string("%Y-%m-%dT%H:%M:%S%.f"))
+            cell = pl.when(us >= _FIRST_SERIAL_US).then(cell).otherwise(iso)
     elif kind == "date":
         days = col.cast(pl.Int32)
         cell = number((days + _EXCEL_EPOCH_DAYS).cast(pl.String), _DATE)
@@ -248,7 +254,8 @@ def _sheet_head(columns: list[str], kinds: list[str], rows: int | None) -> str:
                      for i, c in enumerate(columns))
     extent = "" if rows is None else f'<dimension ref="A1:{_column_letters(len(columns) - 1)}{rows + 1}"/>'
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}">'
-            f'{extent}<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+            f'{extent}<sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
             'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData><row r="1">{header}</row>')
 
@@ -319,7 +326,8 @@ def _about_xml(lines: Iterable[tuple[str, Any]]) -> str:
             cell = f'<c r="B{r}" t="inlineStr"><is><t xml:space="preserve">{_esc(str(value))}</t></is></c>'
         rows.append(f'<row r="{r}"><c r="A{r}" s="{_HEADER}" t="inlineStr"><is><t>{_esc(key)}</t></is></c>{cell}</row>')
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}">'
-            f'<dimension ref="A1:B{len(rows)}"/><cols><col min="1" max="1" width="18" customWidth="1"/><col min="2" max="2" width="90" customWidth="1"/>'
+            f'<dimension ref="A1:B{len(rows)}"/><cols><col min="1" max="1" width="18" customWidth="1"/>'
+            '<col min="2" max="2" width="90" customWidth="1"/>'
             f'</cols><sheetData>{"".join(rows)}</sheetData></worksheet>')
 
 
