@@ -113,6 +113,10 @@ def test_rows_continue_on_the_next_sheet_past_the_limit(db, tmp_path, monkeypatc
         got += rows[1:]
     assert got == [[i, f"r{i}"] for i in range(1, 8)]
     assert book["about"]["B1"].value == 7
+    with zipfile.ZipFile(path) as z:  # Excel's hidden name for each autofilter, with its range
+        workbook = z.read("xl/workbook.xml").decode()
+    assert "'a_name_longer_than_excel_ (4)'!$A$1:$B$2</definedName>" in workbook
+    assert workbook.count("_xlnm._FilterDatabase") == 4
     # openpyxl's read-only mode sizes each sheet by its <dimension>
     fast = openpyxl.load_workbook(path, read_only=True)
     assert [s.max_row for s in fast.worksheets[:4]] == [3, 3, 3, 2]
