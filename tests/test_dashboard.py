@@ -179,10 +179,19 @@ def test_a_filtered_download_is_the_matching_rows_of_the_export(db, tmp_path):
     book = openpyxl.load_workbook(xlsx, read_only=True)
     try:
         cells = list(book.worksheets[0].iter_rows(values_only=True))
+        about = dict(book["about"].iter_rows(values_only=True))
     finally:
         book.close()
     assert list(cells[0]) == lines[0].strip().split(",")
     assert [r[0] for r in cells[1:]] == [line.split(",")[0] for line in keep]
+    # the report's writer: money as numbers, instants as the zone's wall clock, the filters named
+    header = list(cells[0])
+    for cell_row, r in zip(cells[1:], [r for r in rows if r["user_id"] in {line.split(",")[0] for line in keep}]):
+        assert cell_row[header.index("excess_total")] == float(r["excess_total"])
+        assert cell_row[header.index("first_affected_at")].isoformat(timespec="milliseconds") == \
+            r["first_affected_at"][:23]
+    assert about["filters"] == "scenes=transfer, min_excess=50, exploit=False"
+    assert about["rows"] == len(keep) and about["ids"] == "pseudonyms (masked)"
 
 
 def test_launch_runs_streamlit_on_the_app_with_the_database(tmp_path):

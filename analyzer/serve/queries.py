@@ -243,53 +243,20 @@ def write_affected_users_csv(db: Database, path: str | Path, filters: UserFilter
     return Path(path)
 
 
-XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
-
-
 def write_affected_users_xlsx(db: Database, path: str | Path, filters: UserFilters = UserFilters(), *,
                               mask: bool = True, tz: str = "UTC") -> Path:
-    """The same rows and columns as the CSV download, as one Excel sheet, formatted like the
-    report's affected_users.xlsx: money as numbers shown with two decimals (Excel stores
-    doubles; a cent amount below 10^13 round-trips exactly), instants as date-times of the wall
-    clock in `tz`. Refuses a set larger than one sheet (the CSV has no limit)."""
-    import xlsxwriter
+    """The same rows and columns as the CSV download as an Excel workbook, by the report's one
+    writer (analyzer/report/xlsx.py): money as numbers shown with two decimals, instants as
+    date-times of the wall clock in `tz`, past Excel's row limit on the next sheet."""
+    from analyzer.report import xlsx
 
     select, params = affected_users_export(filters, mask=mask, tz=tz, excel=True)
-    cur = db.execute(select, params)
-    columns = [d[0] for d in cur.description]
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                               "strings_to_formulas": False, "strings_to_urls": False})
-    try:
-        sheet = workbook.add_worksheet("affected_users")
-        money_format = workbook.add_format({"num_format": "#,##0.00"})
-        instant_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"})
-        header = workbook.add_format({"bold": True, "bottom": 1})
-        for c, name in enumerate(columns):
-            sheet.write_string(0, c, name, header)
-            sheet.set_column(c, c, {"exploit_reason": 70, "scenes": 30, "user_id": 20}.get(name, max(14, len(name) + 2)))
-        sheet.freeze_panes(1, 0)
-        r = 0
-        while batch := cur.fetchmany(10_000):
-            for row in batch:
-                r += 1
-                if r > XLSX_MAX_ROWS:
-                    raise ValueError(f"more than {XLSX_MAX_ROWS:,} rows: too many for one Excel sheet; download CSV")
-                for c, value in enumerate(row):
-                    if value is None:
-                        continue
-                    if isinstance(value, Decimal):
-                        sheet.write_number(r, c, float(value), money_format)
-                    elif isinstance(value, datetime):
-                        sheet.write_datetime(r, c, value.replace(tzinfo=None), instant_format)
-                    elif isinstance(value, bool):
-                        sheet.write_boolean(r, c, value)
-                    elif isinstance(value, int | float):
-                        sheet.write_number(r, c, value)
-                    else:
-                        sheet.write_string(r, c, str(value))
-        sheet.autofilter(0, 0, max(r, 1), len(columns) - 1)
-    finally:
-        workbook.close()
+    # the search text is left out: it may be an id the reviewer typed
+    chosen = [f"{k}={'given' if k == 'search' else ';'.join(v) if isinstance(v, list) else v}"
+              for k, v in filters.params().items() if v not in (None, [])]
+    xlsx.write_query(db, select, params, Path(path), sheet="affected_users", tz=tz, about=[
+        ("export", "affected_users (dashboard download)"), ("filters", ", ".join(chosen) or "none"),
+        ("ids", "pseudonyms (masked)" if mask else "as recorded (not masked)")])
     return Path(path)
 
 
