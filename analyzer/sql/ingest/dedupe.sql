@@ -4,7 +4,10 @@
 -- Parameters: $file_id (load_manifest.file_id of this file), $kind.
 -- Placeholders in double braces (quoted identifiers from ingest/kinds.py): table, key,
 -- key_name, row (the content columns as a row constructor), raw (a struct of the key and the
--- content, for rejects).
+-- content, for rejects); stage_row and stage_raw: the same for this file's staged rows (a
+-- Parquet file read in place keeps only a hash of its content, `_content`, and row = that
+-- hash of the loaded rows, so the comparison is of equal hashes; its raw text is filled
+-- in from the file afterwards, inplace_conflict_raw.sql).
 -- Grain: a key loads at most once; same key with the same content = duplicate,
 -- same key with other content = conflicting_duplicate (all rows of that key in this file,
 -- nothing chosen); a row that contradicts one loaded from an earlier file is quarantined and
@@ -22,8 +25,8 @@ GROUP BY k HAVING count(*) > 1;
 
 -- Every row of those keys: this file's and the one loaded from an earlier file.
 CREATE OR REPLACE TEMP TABLE _duprows AS
-SELECT CAST($file_id AS INTEGER) AS file_id, _line AS line, {{key}} AS k, {{row}} AS content,
-       CAST(to_json({{raw}}) AS VARCHAR) AS raw
+SELECT CAST($file_id AS INTEGER) AS file_id, _line AS line, {{key}} AS k, {{stage_row}} AS content,
+       {{stage_raw}} AS raw
 FROM _stage WHERE reason IS NULL AND {{key}} IN (SELECT k FROM _dupkeys)
 UNION ALL
 SELECT file_id, line, {{key}}, {{row}}, CAST(to_json({{raw}}) AS VARCHAR)
