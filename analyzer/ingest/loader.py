@@ -177,7 +177,7 @@ def _load(ctx: ReadContext, reader_name: str, in_place: bool = False) -> FileRes
     db, kind, src = ctx.db, ctx.kind, ctx.src
     reader = readers.by_name(reader_name)
     file_id = db.scalar("SELECT nextval('file_id_seq')")
-    staged, types, lines, zone, typed_view = _stage(ctx, reader, in_place)
+    staged, types, lines, zone, (typed_view, typed_dups) = _stage(ctx, reader, in_place)
     places = _placeholders(kind, in_place)
     if kind is TRANSACTIONS:
         places["target"] = quote_ident(inplace.prepare(db) if in_place else inplace.copy_target(db))
@@ -191,12 +191,13 @@ def _load(ctx: ReadContext, reader_name: str, in_place: bool = False) -> FileRes
     if kind is CONFIG_CHANGES:
         _refuse_same_instant(ctx)
     # Judge duplicates and conflicts, then append the rows that load (the data is written once).
+    db.run_file("ingest/dedupe_keys", **places)
+    if in_place:
+        db.run_file("ingest/inplace_dup_rows", key=places["key"], typed=typed_dups)
     db.run_file("ingest/dedupe", {"file_id": file_id, "kind": kind.name}, **places)
     counts = db.dicts_file("ingest/file_counts", {"file_id": file_id})[0]
     if in_place:
         # nothing is appended: the lines left out are recorded, the view takes the rest
-        if counts["conflicting"]:
-            db.run_file("ingest/inplace_conflict_raw", {"file_id": file_id, "path": str(src.path)})
         db.run_file("ingest/inplace_record", {"file_id": file_id, "path": str(src.path),
                                               "branch_sql": inplace.branch_sql(typed_view, file_id),
                                               **inplace.identity(src.path)})
@@ -251,10 +252,12 @@ def reading_errors(ctx: ReadContext) -> Iterator[None]:
         raise
 
 
-def _stage(ctx: ReadContext, reader, in_place: bool = False) -> tuple[Staged, dict[str, str], Lines, str | None, str]:
+def _stage(ctx: ReadContext, reader, in_place: bool = False
+           ) -> tuple[Staged, dict[str, str], Lines, str | None, tuple[str, str]]:
     """The reader's relation as `_stage_raw`, parsed and validated into `_stage_rows`; its
     column types; the rows' lines; the zone its naive times are read in; for a file read in
-    place, its typed values (transactions_typed.sql over the file) for the view."""
+    place, its typed values (transactions_typed.sql over the file) for the view, and the same
+    kept to the row numbers of _dup_lines (inplace_dup_rows.sql)."""
     db, kind = ctx.db, ctx.kind
     with reading_errors(ctx):
         staged = reader.stage(ctx)
@@ -272,25 +275,28 @@ def _stage(ctx: ReadContext, reader, in_place: bool = False) -> tuple[Staged, di
     # in place, the view is read in any session zone: naive instants name their zone
     templates = value_templates(ctx, types, zone if in_place else None)
     extra: dict[str, str] = {}
-    typed_view = ""
+    typed_view = typed_dups = ""
     if kind is TRANSACTIONS:
         extra = {"typed": sql.statement("ingest/transactions_typed", source="_stage_raw", **templates),
                  "keep": _narrow(kind) if in_place else "*"}
         if in_place:
             typed_view = sql.statement("ingest/transactions_typed", source=f"({relation})", **templates)
+            # the canonical Parquet relation ends with its read_parquet(...): a row-number filter
+            # there lets DuckDB skip the row groups (a filter on _line would not reach the reader)
+            dups = f"{relation} WHERE file_row_number IN (SELECT _line - 1 FROM _dup_lines)"
+            typed_dups = sql.statement("ingest/transactions_typed", source=f"({dups})", **templates)
     # The one pass over the file: parse and validate every row, in parallel, into memory.
     with reading_errors(ctx):
         db.run_file(f"ingest/{kind.stage_sql}", raw=staged.raw_sql, **templates, **extra)
         staged_rows = db.scalar("SELECT count(*) FROM _stage_rows")
         lines = staged.finish(staged_rows) if staged.finish else Lines()
-    return staged, types, lines, zone, typed_view
+    return staged, types, lines, zone, (typed_view, typed_dups)
 
 
 def _narrow(kind: Kind) -> str:
-    """The staged columns of a file read in place: what check_file.sql and dedupe.sql need, the
-    content as one hash (a few bytes a row instead of every value)."""
-    return ("_line, _ts_naive, " + quote_ident(kind.key) + ", hash(" + _placeholders(kind)["row"] + ") AS _content, "
-            "reason, field, message, raw")
+    """The staged columns of a file read in place: what check_file.sql and dedupe_keys.sql need
+    (the content of the few rows whose key repeats is read again: inplace_dup_rows.sql)."""
+    return "_line, _ts_naive, " + quote_ident(kind.key) + ", reason, field, message, raw"
 
 
 def _number_lines(db: Database, staged: Staged, lines: Lines) -> None:
@@ -399,12 +405,6 @@ def value_templates(ctx: ReadContext, types: dict[str, str], zone: str | None = 
 
 def _placeholders(kind: Kind, in_place: bool = False) -> dict[str, str]:
     content = [quote_ident(c) for c in kind.content]
-    row = "(" + ", ".join(content) + ")"
-    raw = "struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in (kind.key, *kind.content)) + ")"
-    if in_place:  # the staged rows hold a hash of their content (_narrow), the loaded rows are hashed alike
-        return {"table": quote_ident(kind.table), "key": quote_ident(kind.key), "key_name": quote_literal(kind.key),
-                "row": f"hash({row})", "raw": raw, "stage_row": "_content", "stage_raw": "CAST(NULL AS VARCHAR)",
-                "columns": ", ".join(quote_ident(c) for c in _table_columns(kind))}
     return {
         "table": quote_ident(kind.table),
         "key": quote_ident(kind.key),
@@ -412,8 +412,7 @@ def _placeholders(kind: Kind, in_place: bool = False) -> dict[str, str]:
         "row": "(" + ", ".join(content) + ")",
         "raw": "struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in (kind.key, *kind.content)) + ")",
         "columns": ", ".join(quote_ident(c) for c in _table_columns(kind)),
-        "stage_row": row,
-        "stage_raw": f"CAST(to_json({raw}) AS VARCHAR)",
+        "stage": "_stage_dups" if in_place else "_stage",
         "target": quote_ident(kind.table),
     }
 

@@ -20,7 +20,7 @@
 -- Placeholder {{raw}}: the SQL that turns _raw into text (the reader's raw_sql), evaluated for
 -- rejected rows only; {{typed}}: transactions_typed.sql over _stage_raw (the typed values);
 -- {{keep}}: the columns kept: `*` when the rows are copied, or only what the checks need
--- (line, key, a hash of the content, the verdict) when the file is read in place (loader.py).
+-- (line, key, the verdict) when the file is read in place (loader.py).
 CREATE OR REPLACE TEMP TABLE _stage_rows AS
 SELECT {{keep}} FROM (
 WITH typed AS (
