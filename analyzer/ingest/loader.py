@@ -137,11 +137,17 @@ def ingest(db: Database, *, transactions: Sequence[str | Path] = (), config_chan
 
     verify(db)  # new rows are judged against the rows in place: those files must be as ingested
     results = []
-    for n, (src, kind) in enumerate(jobs, 1):
-        if progress:
-            progress(f"[{n}/{len(jobs)}] {kind.name}: {src.path.name}")
-        companions = tuple(s for s, k in jobs if k is kind and s.path != src.path)
-        results.append(_ingest_file(db, src, kind, maps, tz, encoding, forced, float_money, companions, copy))
+    try:
+        for n, (src, kind) in enumerate(jobs, 1):
+            if progress:
+                progress(f"[{n}/{len(jobs)}] {kind.name}: {src.path.name}")
+            companions = tuple(s for s, k in jobs if k is kind and s.path != src.path)
+            results.append(_ingest_file(db, src, kind, maps, tz, encoding, forced, float_money, companions, copy))
+    finally:
+        db.execute("DROP TABLE IF EXISTS _loaded_keys").fetchall()  # the keys of this command (in place)
+        if db.has_table("inplace_files"):
+            with db.transaction():
+                inplace.rebuild_view(db)  # every file recorded, including those of a command that failed
     if any(kind is TRANSACTIONS for _src, kind in jobs):
         with db.transaction():  # over everything loaded: a refund may come before its payment
             db.run_file("ingest/refund_disputes")
@@ -191,17 +197,27 @@ def _load(ctx: ReadContext, reader_name: str, in_place: bool = False) -> FileRes
     if kind is CONFIG_CHANGES:
         _refuse_same_instant(ctx)
     # Judge duplicates and conflicts, then append the rows that load (the data is written once).
+    keys_kept = kind is TRANSACTIONS and _has_temp(db, "_loaded_keys")
+    if in_place and not keys_kept:
+        db.run_file("ingest/inplace_loaded_keys")
+        keys_kept = True
+    if keys_kept:  # once a file was read in place, every later file is judged against these keys
+        places["loaded"] = "_loaded_keys"
     db.run_file("ingest/dedupe_keys", **places)
+    if keys_kept and db.scalar("SELECT count(*) FROM _dupkeys WHERE earlier"):
+        inplace.rebuild_view(db)  # the loaded rows of those keys are read through the view
     if in_place:
         db.run_file("ingest/inplace_dup_rows", key=places["key"], typed=typed_dups)
     db.run_file("ingest/dedupe", {"file_id": file_id, "kind": kind.name}, **places)
+    if keys_kept:
+        db.run_file("ingest/inplace_keys_append", key=places["key"])
     counts = db.dicts_file("ingest/file_counts", {"file_id": file_id})[0]
     if in_place:
         # nothing is appended: the lines left out are recorded, the view takes the rest
         db.run_file("ingest/inplace_record", {"file_id": file_id, "path": str(src.path),
                                               "branch_sql": inplace.branch_sql(typed_view, file_id),
                                               **inplace.identity(src.path)})
-        inplace.rebuild_view(db)
+        # the view is redefined once the last file is in (binding it reads every file's footer)
     else:
         db.run_file("ingest/load_rows", {"file_id": file_id}, **places)
     if lines.reader_rejects:
@@ -291,6 +307,10 @@ def _stage(ctx: ReadContext, reader, in_place: bool = False
         staged_rows = db.scalar("SELECT count(*) FROM _stage_rows")
         lines = staged.finish(staged_rows) if staged.finish else Lines()
     return staged, types, lines, zone, (typed_view, typed_dups)
+
+
+def _has_temp(db: Database, name: str) -> bool:
+    return bool(db.scalar("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]))
 
 
 def _narrow(kind: Kind) -> str:
@@ -413,6 +433,7 @@ def _placeholders(kind: Kind, in_place: bool = False) -> dict[str, str]:
         "raw": "struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in (kind.key, *kind.content)) + ")",
         "columns": ", ".join(quote_ident(c) for c in _table_columns(kind)),
         "stage": "_stage_dups" if in_place else "_stage",
+        "loaded": quote_ident(kind.table),
         "target": quote_ident(kind.table),
     }
 

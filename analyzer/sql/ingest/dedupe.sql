@@ -20,7 +20,7 @@ SELECT CAST($file_id AS INTEGER) AS file_id, _line AS line, {{key}} AS k, {{row}
 FROM {{stage}} WHERE reason IS NULL AND {{key}} IN (SELECT k FROM _dupkeys)
 UNION ALL
 SELECT file_id, line, {{key}}, {{row}}, CAST(to_json({{raw}}) AS VARCHAR)
-FROM {{table}} WHERE {{key}} IN (SELECT k FROM _dupkeys);
+FROM {{table}} WHERE {{key}} IN (SELECT k FROM _dupkeys WHERE earlier);
 
 -- What happens to each of this file's rows that repeats a key: first within the file (same
 -- content: the first row stays, the others are duplicates; other content: every row of the key
