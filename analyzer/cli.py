@@ -247,13 +247,20 @@ def _print_ingest(report) -> None:
         table.add_column(col, justify="right" if col in ("read", "loaded", "duplicate", "rejected", "skipped")
                          else "left")
     reasons: dict[tuple[str, str], int] = {}
+    names = [Path(f.path).name for f in report.files]
+
+    def shown(path: str) -> str:  # partitions of a lake share a name: dt=2025-01-16/part-0.parquet
+        p = Path(path)
+        return f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name
+
     for f in report.files:
         check = ("already ingested, unchanged" if f.skipped else
                  "NOTHING LOADED" if f.loaded_nothing else "ok" if f.reconciles else "MISMATCH")
-        table.add_row(Path(f.path).name, f.kind, f.format, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
+        table.add_row(shown(f.path), f.kind, f.format + (" (in place)" if f.in_place else ""),
+                      f"{f.rows_read:,}", f"{f.rows_loaded:,}",
                       f"{f.rows_duplicate:,}", f"{f.rows_rejected:,}", f"{f.rows_skipped:,}", check)
         for reason, n in f.rejects_by_reason.items():
-            reasons[(Path(f.path).name, reason)] = n
+            reasons[(shown(f.path), reason)] = n
     out.print(table)
     if reasons:
         by_reason = Table(title="Rejects by reason (table `rejects`)", title_justify="left")

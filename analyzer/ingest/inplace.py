@@ -1,8 +1,9 @@
 """Parquet read in place: the rows stay in the files, `transactions` is a view over them.
 
 `analyzer ingest` checks a Parquet transactions file in one scan, like any file, but keeps
-only what the checks need (line, txn_id, a hash of the content, the verdict; stage_transactions.sql
-with a narrow {{keep}}), records the lines it leaves out (inplace_excluded: rejected, exact
+only what the checks need (line, txn_id, the verdict; stage_transactions.sql with a narrow
+{{keep}}); the few rows whose txn_id repeats are read again by row number and compared exactly
+(inplace_dup_rows.sql). It records the lines it leaves out (inplace_excluded: rejected, exact
 duplicates, conflicts) and the file's identity (inplace_files: size, mtime, a hash of the
 footer; the SHA-256 is in load_manifest), and redefines the view `transactions`: the copied rows
 (transactions_copied) UNION ALL each file's rows through the same typed expressions

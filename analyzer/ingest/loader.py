@@ -63,6 +63,7 @@ class FileResult:
     encoding: str = ""
     skipped: bool = False  # already ingested (same SHA-256): nothing changed
     sample_reject: str | None = None  # a rejected line, when nothing loaded
+    in_place: bool = False  # a Parquet file whose rows stay in the file (the view reads them)
 
     @property
     def reconciles(self) -> bool:
@@ -244,7 +245,7 @@ def _load(ctx: ReadContext, reader_name: str, in_place: bool = False) -> FileRes
     db.run_file("ingest/drop_stage")
     return FileResult(str(src.path), kind.name, reader.name, src.sha256, read, loaded, duplicate, rejected,
                       rejects_by_reason=by_reason, rows_skipped=skipped, encoding=ctx.sample.encoding,
-                      sample_reject=sample_reject)
+                      sample_reject=sample_reject, in_place=in_place)
 
 
 @contextmanager
