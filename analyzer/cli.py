@@ -81,8 +81,11 @@ def _open_analysis(db_path: Path, label: str):
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` and `analyzer analyze` first)",
                          path=str(db_path))
+    from analyzer.ingest.verify import verify
+
     db = Database(db_path, read_only=True)
     try:
+        verify(db)  # the Parquet files read in place: cheap (size and footer)
         labels.open_analysis(db, label)
     except BaseException:
         db.close()
@@ -197,7 +200,8 @@ class ManyPathsCommand(click.Command):
 
 @main.command(cls=ManyPathsCommand)
 @db_option("DuckDB file to load into (created if missing; written as its next generation).")
-@click.option("--transactions", multiple=True, help="Transaction files: canonical CSV/JSON/Parquet or a bill export.")
+@click.option("--transactions", multiple=True,
+              help="Transaction files, directories or globs: canonical CSV/JSON/Parquet or a bill export.")
 @click.option("--config-changes", multiple=True, help="Config-change and flag audit logs.")
 @click.option("--events", multiple=True, help="Other timeline events (alerts, statements, reports).")
 @click.option("--tz", default=None, help="Zone of naive timestamps, e.g. Asia/Shanghai (required when any are naive).")
@@ -208,10 +212,13 @@ class ManyPathsCommand(click.Command):
 @click.option("--currency", default=None, help="ISO 4217 currency of amounts without a currency column, e.g. CNY.")
 @click.option("--float-money", type=click.Choice(["round"]), default=None,
               help="Accept floating-point money columns (Parquet FLOAT/DOUBLE), rounded half away from zero.")
+@click.option("--copy", is_flag=True,
+              help="Copy Parquet transactions into the database instead of reading them in place.")
 def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[str, ...], events: tuple[str, ...],
            tz: str | None, mapping: Path | None, fmt: str | None, encoding: str | None, currency: str | None,
-           float_money: str | None) -> None:
-    """Validate and load input files into DuckDB, quarantining bad rows."""
+           float_money: str | None, copy: bool) -> None:
+    """Validate and load input files into DuckDB, quarantining bad rows (Parquet transactions
+    are validated and read in place; --copy copies them)."""
     from analyzer import store
     from analyzer.ingest import ingest as run_ingest
 
@@ -220,7 +227,7 @@ def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[s
     with store.writer(db_path, "ingest") as db, QueryProgressBar(db, "ingest") as bar:
         report = run_ingest(db, transactions=transactions, config_changes=config_changes, events=events,
                             tz=tz, mapping=mapping, encoding=encoding, fmt=fmt, currency=currency,
-                            float_money=float_money, progress=bar.step)
+                            float_money=float_money, progress=bar.step, copy=copy)
     _print_ingest(report)
     if report.failures:
         lines = []
@@ -240,13 +247,20 @@ def _print_ingest(report) -> None:
         table.add_column(col, justify="right" if col in ("read", "loaded", "duplicate", "rejected", "skipped")
                          else "left")
     reasons: dict[tuple[str, str], int] = {}
+    names = [Path(f.path).name for f in report.files]
+
+    def shown(path: str) -> str:  # partitions of a lake share a name: dt=2025-01-16/part-0.parquet
+        p = Path(path)
+        return f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name
+
     for f in report.files:
         check = ("already ingested, unchanged" if f.skipped else
                  "NOTHING LOADED" if f.loaded_nothing else "ok" if f.reconciles else "MISMATCH")
-        table.add_row(Path(f.path).name, f.kind, f.format, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
+        table.add_row(shown(f.path), f.kind, f.format + (" (in place)" if f.in_place else ""),
+                      f"{f.rows_read:,}", f"{f.rows_loaded:,}",
                       f"{f.rows_duplicate:,}", f"{f.rows_rejected:,}", f"{f.rows_skipped:,}", check)
         for reason, n in f.rejects_by_reason.items():
-            reasons[(Path(f.path).name, reason)] = n
+            reasons[(shown(f.path), reason)] = n
     out.print(table)
     if reasons:
         by_reason = Table(title="Rejects by reason (table `rejects`)", title_justify="left")
@@ -288,9 +302,12 @@ def formats() -> None:
 @click.option("--strict", is_flag=True, help="A doubtful --bad-change or --fix-change is an error, not a warning.")
 @click.option("--timeline-context", default=60, show_default=True, type=click.IntRange(min=0), metavar="MINUTES",
               help="The timeline starts this long before the bad change; older rows are shown collapsed.")
+@click.option("--verify", "verify_mode", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
+              help="Check Parquet files read in place: quick (size, footer hash; full hash if the mtime moved) "
+                   "or full (SHA-256 of every file).")
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
             lag_tolerance: float, exploit_min_txns: int, tz: str | None, label: str, currency: str | None,
-            strict: bool, timeline_context: int) -> None:
+            strict: bool, timeline_context: int, verify_mode: str) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
     from analyzer import store
     from analyzer.analysis import labels
@@ -298,6 +315,7 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
     from analyzer.analysis.pipeline import analyze as run_analyze
     from analyzer.analysis.summary import load_summary
     from analyzer.ingest.loader import check_tz
+    from analyzer.ingest.verify import verify
 
     check_tz(tz)
     labels.check(label)
@@ -308,6 +326,7 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
     with store.writer(db_path, "analyze") as db:
+        verify(db, verify_mode)
         with QueryProgressBar(db, "analyzing"):
             run_analyze(db, params)
         data = load_summary(db)

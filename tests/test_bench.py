@@ -114,8 +114,10 @@ def test_run_bench_end_to_end(inputs, tmp_path):
     assert size.totals_match
     assert {k: size.answers["pandas"][k] for k in ANSWER_KEYS} == {k: size.answers["analyzer"][k] for k in ANSWER_KEYS}
     keys = [c.key for c in size.cases]
-    assert keys[:4] == ["reference", "ingest", "scan", "analyze"] and keys[-2:] == ["pandas", "polars"]
-    for key in ("reference", "ingest", "scan", "analyze", "pandas", "polars"):
+    # Parquet: ingest reads it in place, ingest_copy copies it (its own case)
+    assert keys[:5] == ["reference", "ingest", "ingest_copy", "scan", "analyze"] and keys[-2:] == ["pandas", "polars"]
+    assert size.case("ingest").detail["db_bytes"] < size.case("ingest_copy").detail["db_bytes"]
+    for key in ("reference", "ingest", "ingest_copy", "scan", "analyze", "pandas", "polars"):
         case = size.case(key)
         # one run each, a real process: more than an interpreter's memory, far less than the machine's
         assert case.ok and len(case.runs) == 1 and 30 * 2**20 < case.peak_rss_bytes < 4 * 2**30, case
@@ -133,5 +135,6 @@ def test_run_bench_end_to_end(inputs, tmp_path):
     assert data["machine"]["cores"] == os.cpu_count()
     assert data["versions"]["duckdb"] == duckdb.__version__ and data["versions"]["polars"] == pl.__version__
     text = (tmp_path / "results" / "latest.md").read_text()
-    assert "| ingest ÷ reference load |" in text and "equal to the cent" in text
+    assert "| ingest ÷ reference load |" in text and "| ingest --copy ÷ reference load |" in text
+    assert "equal to the cent" in text
     assert not (inputs.dir.parent / f"work-{PAYMENTS}-parquet").exists()  # databases cleaned up

@@ -11,6 +11,11 @@ rows that load (load_rows.sql), write the manifest row, commit. An error or a ki
 before the commit leaves the database as it was before that file. Once every file is in, the
 refunds are judged over everything loaded (refund_disputes.sql).
 
+A Parquet transactions file is read in place unless `copy` (analyzer/ingest/inplace.py): the
+same one scan keeps only what the checks need, nothing is appended, and the view
+`transactions` takes the file's rows less the lines it left out. Directories and globs are
+expanded to their files first (sorted).
+
 A file from which no row loads (all rejected, or nothing recognised) is recorded, its rejects
 kept, and named in `IngestReport.failures`: the CLI then exits with DATA_ERROR.
 """
@@ -30,7 +35,8 @@ import duckdb
 
 from analyzer.db import Database, first_line
 from analyzer.errors import DataError, InputError, UsageError
-from analyzer.ingest import readers
+from analyzer import sql
+from analyzer.ingest import inplace, readers
 from analyzer.ingest.kinds import CONFIG_CHANGES, EVENTS, TRANSACTIONS, Kind
 from analyzer.ingest.mapping import Mapping_, load_mapping
 from analyzer.ingest.readers.base import Lines, ReadContext, SourceFile, Staged
@@ -38,6 +44,7 @@ from analyzer.ingest.sniff import sample as sniff_sample
 from analyzer.sql import quote_ident, quote_literal
 
 Progress = Callable[[str], None]
+INPLACE_READER = "canonical-parquet"  # the reader whose transactions files are read in place
 FLOAT_MONEY = ("round",)
 
 
@@ -56,6 +63,7 @@ class FileResult:
     encoding: str = ""
     skipped: bool = False  # already ingested (same SHA-256): nothing changed
     sample_reject: str | None = None  # a rejected line, when nothing loaded
+    in_place: bool = False  # a Parquet file whose rows stay in the file (the view reads them)
 
     @property
     def reconciles(self) -> bool:
@@ -109,8 +117,9 @@ def describe(path: str | Path) -> SourceFile:
 def ingest(db: Database, *, transactions: Sequence[str | Path] = (), config_changes: Sequence[str | Path] = (),
            events: Sequence[str | Path] = (), tz: str | None = None, mapping: str | Path | Mapping_ | None = None,
            encoding: str | None = None, fmt: str | None = None, float_money: str | None = None,
-           currency: str | None = None, progress: Progress | None = None) -> IngestReport:
-    """Ingest the given files in order (config changes, then events, then transactions)."""
+           currency: str | None = None, progress: Progress | None = None, copy: bool = False) -> IngestReport:
+    """Ingest the given files in order (config changes, then events, then transactions). Parquet
+    transactions are read in place unless `copy`."""
     check_tz(tz)
     if float_money is not None and float_money not in FLOAT_MONEY:
         raise UsageError(f"--float-money {float_money!r}: the only choice is 'round'")
@@ -121,16 +130,25 @@ def ingest(db: Database, *, transactions: Sequence[str | Path] = (), config_chan
     if forced:
         readers.by_name(forced)
     # Describe (and hash) every file first: a missing file fails before anything is loaded.
-    jobs = [(describe(p), CONFIG_CHANGES) for p in config_changes]
-    jobs += [(describe(p), EVENTS) for p in events]
-    jobs += [(describe(p), TRANSACTIONS) for p in transactions]
+    jobs = [(describe(p), CONFIG_CHANGES) for p in inplace.expand(config_changes)]
+    jobs += [(describe(p), EVENTS) for p in inplace.expand(events)]
+    jobs += [(describe(p), TRANSACTIONS) for p in inplace.expand(transactions)]
     ensure_schema(db)
+    from analyzer.ingest.verify import verify
+
+    verify(db)  # new rows are judged against the rows in place: those files must be as ingested
     results = []
-    for n, (src, kind) in enumerate(jobs, 1):
-        if progress:
-            progress(f"[{n}/{len(jobs)}] {kind.name}: {src.path.name}")
-        companions = tuple(s for s, k in jobs if k is kind and s.path != src.path)
-        results.append(_ingest_file(db, src, kind, maps, tz, encoding, forced, float_money, companions))
+    try:
+        for n, (src, kind) in enumerate(jobs, 1):
+            if progress:
+                progress(f"[{n}/{len(jobs)}] {kind.name}: {src.path.name}")
+            companions = tuple(s for s, k in jobs if k is kind and s.path != src.path)
+            results.append(_ingest_file(db, src, kind, maps, tz, encoding, forced, float_money, companions, copy))
+    finally:
+        db.execute("DROP TABLE IF EXISTS _loaded_keys").fetchall()  # the keys of this command (in place)
+        if db.has_table("inplace_files"):
+            with db.transaction():
+                inplace.rebuild_view(db)  # every file recorded, including those of a command that failed
     if any(kind is TRANSACTIONS for _src, kind in jobs):
         with db.transaction():  # over everything loaded: a refund may come before its payment
             db.run_file("ingest/refund_disputes")
@@ -143,7 +161,7 @@ def ensure_schema(db: Database) -> None:
 
 def _ingest_file(db: Database, src: SourceFile, kind: Kind, maps: Mapping_, tz: str | None, encoding: str | None,
                  forced: str | None, float_money: str | None,
-                 companions: tuple[SourceFile, ...] = ()) -> FileResult:
+                 companions: tuple[SourceFile, ...] = (), copy: bool = True) -> FileResult:
     sample = sniff_sample(src.path, encoding)
     reader = readers.choose(sample, kind, forced if forced and kind.name in readers.by_name(forced).kinds else None)
     done = db.dicts_file("ingest/already_ingested", {"sha256": src.sha256, "kind": kind.name})
@@ -156,17 +174,20 @@ def _ingest_file(db: Database, src: SourceFile, kind: Kind, maps: Mapping_, tz: 
     try:
         with tempfile.TemporaryDirectory(prefix="analyzer-ingest-") as tmp, db.transaction():
             ctx = ReadContext(db, src, sample, kind, maps, zone, Path(tmp), float_money, companions)
-            return _load(ctx, reader.name)
+            in_place = not copy and kind is TRANSACTIONS and reader.name == INPLACE_READER
+            return _load(ctx, reader.name, in_place)
     finally:
         db.execute("SET TimeZone = 'UTC'").fetchall()
 
 
-def _load(ctx: ReadContext, reader_name: str) -> FileResult:
+def _load(ctx: ReadContext, reader_name: str, in_place: bool = False) -> FileResult:
     db, kind, src = ctx.db, ctx.kind, ctx.src
     reader = readers.by_name(reader_name)
     file_id = db.scalar("SELECT nextval('file_id_seq')")
-    staged, types, lines, zone = _stage(ctx, reader)
-    places = _placeholders(kind)
+    staged, types, lines, zone, (typed_view, typed_dups) = _stage(ctx, reader, in_place)
+    places = _placeholders(kind, in_place)
+    if kind is TRANSACTIONS:
+        places["target"] = quote_ident(inplace.prepare(db) if in_place else inplace.copy_target(db))
     _number_lines(db, staged, lines)
     # Count the rows, keep the rejected ones, find naive timestamps.
     db.run_file("ingest/check_file", key=places["key"])
@@ -177,13 +198,33 @@ def _load(ctx: ReadContext, reader_name: str) -> FileResult:
     if kind is CONFIG_CHANGES:
         _refuse_same_instant(ctx)
     # Judge duplicates and conflicts, then append the rows that load (the data is written once).
+    keys_kept = kind is TRANSACTIONS and _has_temp(db, "_loaded_keys")
+    if in_place and not keys_kept:
+        db.run_file("ingest/inplace_loaded_keys")
+        keys_kept = True
+    if keys_kept:  # once a file was read in place, every later file is judged against these keys
+        places["loaded"] = "_loaded_keys"
+    db.run_file("ingest/dedupe_keys", **places)
+    if keys_kept and db.scalar("SELECT count(*) FROM _dupkeys WHERE earlier"):
+        inplace.rebuild_view(db)  # the loaded rows of those keys are read through the view
+    if in_place:
+        db.run_file("ingest/inplace_dup_rows", key=places["key"], typed=typed_dups)
     db.run_file("ingest/dedupe", {"file_id": file_id, "kind": kind.name}, **places)
-    db.run_file("ingest/load_rows", {"file_id": file_id}, **places)
+    if keys_kept:
+        db.run_file("ingest/inplace_keys_append", key=places["key"])
+    counts = db.dicts_file("ingest/file_counts", {"file_id": file_id})[0]
+    if in_place:
+        # nothing is appended: the lines left out are recorded, the view takes the rest
+        db.run_file("ingest/inplace_record", {"file_id": file_id, "path": str(src.path),
+                                              "branch_sql": inplace.branch_sql(typed_view, file_id),
+                                              **inplace.identity(src.path)})
+        # the view is redefined once the last file is in (binding it reads every file's footer)
+    else:
+        db.run_file("ingest/load_rows", {"file_id": file_id}, **places)
     if lines.reader_rejects:
         db.con.executemany(
             "INSERT INTO rejects VALUES (?, ?, ?, NULL, 'malformed_row', NULL, ?, ?)",
             [(file_id, kind.name, line, message, raw) for line, raw, message in lines.reader_rejects])
-    counts = db.dicts_file("ingest/file_counts", {"file_id": file_id})[0]
     by_reason = {r["reason"]: r["rows"] for r in db.dicts_file("ingest/rejects_by_reason", {"file_id": file_id})}
     read = rows_checked + len(lines.reader_rejects)
     rejected = counts["rejected_rows"] + counts["conflicting"] + len(lines.reader_rejects)
@@ -204,7 +245,7 @@ def _load(ctx: ReadContext, reader_name: str) -> FileResult:
     db.run_file("ingest/drop_stage")
     return FileResult(str(src.path), kind.name, reader.name, src.sha256, read, loaded, duplicate, rejected,
                       rejects_by_reason=by_reason, rows_skipped=skipped, encoding=ctx.sample.encoding,
-                      sample_reject=sample_reject)
+                      sample_reject=sample_reject, in_place=in_place)
 
 
 @contextmanager
@@ -228,9 +269,12 @@ def reading_errors(ctx: ReadContext) -> Iterator[None]:
         raise
 
 
-def _stage(ctx: ReadContext, reader) -> tuple[Staged, dict[str, str], Lines, str | None]:
+def _stage(ctx: ReadContext, reader, in_place: bool = False
+           ) -> tuple[Staged, dict[str, str], Lines, str | None, tuple[str, str]]:
     """The reader's relation as `_stage_raw`, parsed and validated into `_stage_rows`; its
-    column types; the rows' lines; the zone its naive times are read in."""
+    column types; the rows' lines; the zone its naive times are read in; for a file read in
+    place, its typed values (transactions_typed.sql over the file) for the view, and the same
+    kept to the row numbers of _dup_lines (inplace_dup_rows.sql)."""
     db, kind = ctx.db, ctx.kind
     with reading_errors(ctx):
         staged = reader.stage(ctx)
@@ -245,13 +289,35 @@ def _stage(ctx: ReadContext, reader) -> tuple[Staged, dict[str, str], Lines, str
         relation = with_models(ctx, relation)
     db.execute(f"CREATE OR REPLACE TEMP VIEW _stage_raw AS {relation}").fetchall()
     types = dict(db.rows("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM _stage_raw)"))
-    templates = value_templates(ctx, types)
+    # in place, the view is read in any session zone: naive instants name their zone
+    templates = value_templates(ctx, types, zone if in_place else None)
+    extra: dict[str, str] = {}
+    typed_view = typed_dups = ""
+    if kind is TRANSACTIONS:
+        extra = {"typed": sql.statement("ingest/transactions_typed", source="_stage_raw", **templates),
+                 "keep": _narrow(kind) if in_place else "*"}
+        if in_place:
+            typed_view = sql.statement("ingest/transactions_typed", source=f"({relation})", **templates)
+            # the canonical Parquet relation ends with its read_parquet(...): a row-number filter
+            # there lets DuckDB skip the row groups (a filter on _line would not reach the reader)
+            dups = f"{relation} WHERE file_row_number IN (SELECT _line - 1 FROM _dup_lines)"
+            typed_dups = sql.statement("ingest/transactions_typed", source=f"({dups})", **templates)
     # The one pass over the file: parse and validate every row, in parallel, into memory.
     with reading_errors(ctx):
-        db.run_file(f"ingest/{kind.stage_sql}", raw=staged.raw_sql, **templates)
+        db.run_file(f"ingest/{kind.stage_sql}", raw=staged.raw_sql, **templates, **extra)
         staged_rows = db.scalar("SELECT count(*) FROM _stage_rows")
         lines = staged.finish(staged_rows) if staged.finish else Lines()
-    return staged, types, lines, zone
+    return staged, types, lines, zone, (typed_view, typed_dups)
+
+
+def _has_temp(db: Database, name: str) -> bool:
+    return bool(db.scalar("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]))
+
+
+def _narrow(kind: Kind) -> str:
+    """The staged columns of a file read in place: what check_file.sql and dedupe_keys.sql need
+    (the content of the few rows whose key repeats is read again: inplace_dup_rows.sql)."""
+    return "_line, _ts_naive, " + quote_ident(kind.key) + ", reason, field, message, raw"
 
 
 def _number_lines(db: Database, staged: Staged, lines: Lines) -> None:
@@ -296,10 +362,13 @@ def _decimal_scale(type_name: str) -> int | None:
     return None
 
 
-def value_templates(ctx: ReadContext, types: dict[str, str]) -> dict[str, Callable[[str], str]]:
+def value_templates(ctx: ReadContext, types: dict[str, str], zone: str | None = None
+                    ) -> dict[str, Callable[[str], str]]:
     """The {{money:c}}, {{given:c}}, {{text:c}}, {{instant:c}} templates of the stage SQL, chosen
     by each column's type in the staged relation. A type that cannot hold the value exactly is
-    an input error naming the column (floating-point money, unless --float-money round)."""
+    an input error naming the column (floating-point money, unless --float-money round).
+    `zone`: naive instants are read in this zone by name rather than in the session's (a view
+    over a file read in place is read later, in any session)."""
     def kind_of(column: str) -> str:
         return types.get(column, "VARCHAR").upper()
 
@@ -338,10 +407,15 @@ def value_templates(ctx: ReadContext, types: dict[str, str]) -> dict[str, Callab
     def instant(column: str) -> str:
         c, t = quote_ident(column), kind_of(column)
         if t in TEXT_TYPES:
+            if zone:  # _ts_naive: the reader's own test for text without an offset
+                return (f"(CASE WHEN _ts_naive THEN timezone({quote_literal(zone)}, TRY_CAST(trim({c}) AS TIMESTAMP)) "
+                        f"ELSE TRY_CAST(trim({c}) AS TIMESTAMPTZ) END)")
             return f"TRY_CAST(trim({c}) AS TIMESTAMPTZ)"
         if t == "TIMESTAMP WITH TIME ZONE":
             return c
         if t.startswith("TIMESTAMP"):
+            if zone:
+                return f"timezone({quote_literal(zone)}, CAST({c} AS TIMESTAMP))"
             return f"CAST({c} AS TIMESTAMPTZ)"  # naive: read in the session zone (--tz)
         raise InputError(f"column {column!r} has type {t}: an instant must be a timestamp (ISO 8601 text, "
                          "TIMESTAMPTZ, or TIMESTAMP with --tz); epoch numbers need a mapping "
@@ -350,7 +424,7 @@ def value_templates(ctx: ReadContext, types: dict[str, str]) -> dict[str, Callab
     return {"money": money, "given": given, "text": text, "instant": instant}
 
 
-def _placeholders(kind: Kind) -> dict[str, str]:
+def _placeholders(kind: Kind, in_place: bool = False) -> dict[str, str]:
     content = [quote_ident(c) for c in kind.content]
     return {
         "table": quote_ident(kind.table),
@@ -359,6 +433,9 @@ def _placeholders(kind: Kind) -> dict[str, str]:
         "row": "(" + ", ".join(content) + ")",
         "raw": "struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in (kind.key, *kind.content)) + ")",
         "columns": ", ".join(quote_ident(c) for c in _table_columns(kind)),
+        "stage": "_stage_dups" if in_place else "_stage",
+        "loaded": quote_ident(kind.table),
+        "target": quote_ident(kind.table),
     }
 
 

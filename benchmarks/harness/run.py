@@ -2,8 +2,10 @@
 
 Called by `analyzer bench` (through `benchmarks.harness.run_bench`). For each size: prepare the
 inputs (untimed), then run each case `repeat` times, each run in a fresh process
-(`worker.py`), in this order on the same files: reference load, ingest, raw scan, analyze,
-report, dashboard pages, pandas, polars. The databases live in a work directory under data_dir
+(`worker.py`), in this order on the same files: reference load, ingest (Parquet: read in place,
+the default), ingest --copy (Parquet only: the rows copied into the database), raw scan,
+analyze, report, dashboard pages, pandas, polars. Scan, analyze, report and the dashboard run
+on the database of the default ingest (for Parquet: the view over the file). The databases live in a work directory under data_dir
 and are removed at the end of the size. The pipelines' totals must equal the analyzer's to the
 cent, or the run fails (after the results are written, so the mismatch is on record).
 """
@@ -36,8 +38,10 @@ DASHBOARD_VIEWS = 20  # page views per page, for p50 / p95
 LOAD_SESSIONS = 20  # concurrent Streamlit sessions of the "dashboard under load" case
 GIB = 1024 ** 3
 
-# Targets of issue 6 (stated for 10M and 50M payments; shown at every size).
+# Targets of issue 6 (stated for 10M and 50M payments; shown at every size). Ingest of Parquet
+# in place: half DuckDB's own load (a copy of CSV keeps the 1.5x of a copy).
 INGEST_VS_REFERENCE = 1.5
+INPLACE_VS_REFERENCE = 0.5
 ANALYZE_VS_SCAN = 3.0
 SPEEDUP_VS_PANDAS = 6.0
 SPEEDUP_VS_POLARS = 2.0
@@ -262,11 +266,19 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
     for p in (ref_db, Path(str(ref_db) + ".wal")):
         p.unlink(missing_ok=True)
 
-    case, _ = _repeat("ingest", f"analyzer ingest ({inputs.transactions(fmt).name} + config changes + events)",
+    how = "Parquet read in place" if fmt == "parquet" else "copied"
+    case, _ = _repeat("ingest", f"analyzer ingest ({inputs.transactions(fmt).name}, {how}, + config changes + events)",
                       {**common, "case": "ingest", "db": str(ingested)}, repeat, rows, say)
     cases.append(case)
     if not case.ok:
         raise DataError(f"ingest failed, nothing else can run: {case.status}")
+    if fmt == "parquet":
+        copied = work / "copied.duckdb"
+        cases.append(_repeat("ingest_copy", f"analyzer ingest --copy ({inputs.transactions(fmt).name} copied into the "
+                             "database, + config changes + events)",
+                             {**common, "case": "ingest", "db": str(copied), "copy": True}, repeat, rows, say)[0])
+        for p in (copied, Path(str(copied) + ".wal")):
+            p.unlink(missing_ok=True)
 
     cases.append(_repeat("scan", "raw scan of the columns analyze reads (sum or max of each)",
                          {**common, "case": "scan", "db": str(ingested)}, repeat, rows, say)[0])
@@ -368,8 +380,13 @@ def targets(cases: Sequence[CaseResult]) -> tuple[Target, ...]:
 
     pages = [c for c in cases if c.key.startswith("dashboard:") and c.ok]
     slowest = max(pages, key=lambda c: c.p95, default=None)
+    in_place = "ingest_copy" in by or any(c.key == "ingest_copy" for c in cases)
     return (
-        Target("ingest ÷ reference load", ratio("ingest", "reference"), INGEST_VS_REFERENCE, "max", "x"),
+        Target("ingest ÷ reference load", ratio("ingest", "reference"),
+               INPLACE_VS_REFERENCE if in_place else INGEST_VS_REFERENCE, "max", "x",
+               "Parquet read in place" if in_place else "rows copied"),
+        *((Target("ingest --copy ÷ reference load", ratio("ingest_copy", "reference"), INGEST_VS_REFERENCE, "max",
+                  "x", "rows copied"),) if in_place else ()),
         Target("analyze ÷ raw scan", ratio("analyze", "scan"), ANALYZE_VS_SCAN, "max", "x"),
         Target("pandas ÷ analyzer end to end (ingest + analyze)", speedup("pandas"), SPEEDUP_VS_PANDAS, "min", "x"),
         Target("polars ÷ analyzer end to end (ingest + analyze)", speedup("polars"), SPEEDUP_VS_POLARS, "min", "x"),

@@ -65,9 +65,10 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
         with Database(db_path, memory_limit=memory_limit) as db:
             report = ingest(db, transactions=[spec["transactions"]], config_changes=[spec["config_changes"]],
-                            events=[spec["events"]], tz=spec["tz"])
+                            events=[spec["events"]], tz=spec["tz"], copy=bool(spec.get("copy")))
         seconds = time.perf_counter() - start
         out.update(report.totals("transactions"))
+        out["db_bytes"] = db_path.stat().st_size
 
     elif case == "scan":
         from benchmarks.harness.data import statement

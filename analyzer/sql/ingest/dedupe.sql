@@ -1,33 +1,26 @@
--- Collapse exact duplicates and quarantine conflicts among one file's valid staged rows (_stage)
--- and the rows already loaded, before anything is loaded (load_rows.sql then leaves out every
+-- Collapse exact duplicates and quarantine conflicts among one file's valid staged rows
+-- and the rows already loaded, among the keys that repeat (_dupkeys, dedupe_keys.sql), before
+-- anything is loaded (load_rows.sql then leaves out every
 -- row judged here). Runs inside the file's transaction.
 -- Parameters: $file_id (load_manifest.file_id of this file), $kind.
 -- Placeholders in double braces (quoted identifiers from ingest/kinds.py): table, key,
 -- key_name, row (the content columns as a row constructor), raw (a struct of the key and the
--- content, for rejects).
+-- content, for rejects), stage (the staged rows with their content: _stage; for a Parquet
+-- file read in place, which stages no content, _stage_dups: the rows of the repeated keys read
+-- again from the file, inplace_dup_rows.sql).
 -- Grain: a key loads at most once; same key with the same content = duplicate,
 -- same key with other content = conflicting_duplicate (all rows of that key in this file,
 -- nothing chosen); a row that contradicts one loaded from an earlier file is quarantined and
 -- the pair recorded in `disputed`.
 
--- Keys seen more than once among this file's valid rows and the rows loaded before: one hash
--- aggregate over the keys; the matches are rare, so the rest is cheap.
-CREATE OR REPLACE TEMP TABLE _dupkeys AS
-SELECT k FROM (
-    SELECT {{key}} AS k FROM _stage WHERE reason IS NULL
-    UNION ALL
-    SELECT {{key}} AS k FROM {{table}}
-)
-GROUP BY k HAVING count(*) > 1;
-
 -- Every row of those keys: this file's and the one loaded from an earlier file.
 CREATE OR REPLACE TEMP TABLE _duprows AS
 SELECT CAST($file_id AS INTEGER) AS file_id, _line AS line, {{key}} AS k, {{row}} AS content,
        CAST(to_json({{raw}}) AS VARCHAR) AS raw
-FROM _stage WHERE reason IS NULL AND {{key}} IN (SELECT k FROM _dupkeys)
+FROM {{stage}} WHERE reason IS NULL AND {{key}} IN (SELECT k FROM _dupkeys)
 UNION ALL
 SELECT file_id, line, {{key}}, {{row}}, CAST(to_json({{raw}}) AS VARCHAR)
-FROM {{table}} WHERE {{key}} IN (SELECT k FROM _dupkeys);
+FROM {{table}} WHERE {{key}} IN (SELECT k FROM _dupkeys WHERE earlier);
 
 -- What happens to each of this file's rows that repeats a key: first within the file (same
 -- content: the first row stays, the others are duplicates; other content: every row of the key

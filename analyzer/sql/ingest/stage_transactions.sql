@@ -7,7 +7,8 @@
 -- (analyzer/ingest/loader.py fills the templates from the view's schema):
 --   {{money:c}}    the exact DECIMAL(18,2), NULL when it is not an exact cent amount
 --   {{given:c}}    the value is there (not NULL, not blank)
---   {{text:c}}     the value as given, as text, for the messages of rejected rows
+--   {{text:c}}     the value as given, as text, for the messages of rejected rows (only they
+--                  are turned into text: a cast of every timestamp to text costs more than its check)
 --   {{instant:c}}  the TIMESTAMPTZ, NULL when it does not parse (naive text: in the session
 --                  TimeZone, set from --tz by the loader)
 -- Instants outside [1900, 2200) are bad_timestamp: nothing a payment log holds, and they break
@@ -17,34 +18,13 @@
 -- load_rows.sql). A CSV row's _line is NULL here: it is the row's position in this table
 -- (stage_lines.sql), which needs no window over the file and keeps the parse parallel.
 -- Placeholder {{raw}}: the SQL that turns _raw into text (the reader's raw_sql), evaluated for
--- rejected rows only.
+-- rejected rows only; {{typed}}: transactions_typed.sql over _stage_raw (the typed values);
+-- {{keep}}: the columns kept: `*` when the rows are copied, or only what the checks need
+-- (line, key, the verdict) when the file is read in place (loader.py).
 CREATE OR REPLACE TEMP TABLE _stage_rows AS
+SELECT {{keep}} FROM (
 WITH typed AS (
-    SELECT
-        _line, _malformed, _raw, _ts_naive,
-        NULLIF(trim(CAST(txn_id AS VARCHAR)), '')          AS txn_id,
-        {{given:ts}}                                       AS has_ts,
-        {{instant:ts}}                                     AS ts,
-        NULLIF(trim(CAST(user_id AS VARCHAR)), '')         AS user_id,
-        NULLIF(trim(CAST(merchant_id AS VARCHAR)), '')     AS merchant_id,
-        lower(NULLIF(trim(CAST(scene AS VARCHAR)), ''))    AS scene,
-        {{given:amount}}                                   AS has_amount,
-        {{money:amount}}                                   AS amount,
-        {{given:discount}}                                 AS has_discount,
-        {{money:discount}}                                 AS discount,
-        {{given:paid}}                                     AS has_paid,
-        {{money:paid}}                                     AS paid,
-        {{given:merchant_discount}}                        AS has_merchant_discount,
-        {{money:merchant_discount}}                        AS merchant_discount,
-        NULLIF(trim(CAST(campaign_id AS VARCHAR)), '')     AS campaign_id,
-        NULLIF(trim(CAST(config_version AS VARCHAR)), '')  AS config_version,
-        coalesce(lower(NULLIF(trim(CAST(type AS VARCHAR)), '')), 'payment') AS type,
-        NULLIF(trim(CAST(original_txn_id AS VARCHAR)), '') AS original_txn_id,
-        upper(NULLIF(trim(CAST(currency AS VARCHAR)), '')) AS currency,
-        -- the values as given, for the messages of rejected rows (the typed ones are NULL then)
-        {{text:ts}} AS ts_text, {{text:amount}} AS amount_text, {{text:discount}} AS discount_text,
-        {{text:paid}} AS paid_text, {{text:merchant_discount}} AS merchant_discount_text
-    FROM _stage_raw
+{{typed}}
 ), checked AS (
     SELECT *,
         CASE
@@ -103,14 +83,14 @@ SELECT
         WHEN 'malformed_row' THEN 'not a JSON object'
         WHEN 'missing_field' THEN 'required field is empty'
         WHEN 'bad_timestamp' THEN
-            CASE WHEN ts IS NULL THEN 'not an ISO 8601 timestamp: ' || coalesce(ts_text, '')
-                 ELSE 'outside the years 1900 to 2199: ' || coalesce(ts_text, '') END
+            CASE WHEN ts IS NULL THEN 'not an ISO 8601 timestamp: ' || coalesce({{text:ts_given}}, '')
+                 ELSE 'outside the years 1900 to 2199: ' || coalesce({{text:ts_given}}, '') END
         WHEN 'bad_text' THEN 'an id holds a control character (NUL, tab, line break...)'
         WHEN 'bad_money' THEN 'not an exact amount in cents (a digit beyond the cent that is not 0, or not a number): '
-            || coalesce(CASE WHEN amount IS NULL THEN amount_text
-                             WHEN discount IS NULL THEN discount_text
-                             WHEN has_paid AND paid IS NULL THEN paid_text
-                             ELSE merchant_discount_text END, '')
+            || coalesce(CASE WHEN amount IS NULL THEN {{text:amount_given}}
+                             WHEN discount IS NULL THEN {{text:discount_given}}
+                             WHEN has_paid AND paid IS NULL THEN {{text:paid_given}}
+                             ELSE {{text:merchant_discount_given}} END, '')
         WHEN 'bad_type' THEN 'type must be payment or refund, got ' || type
         WHEN 'bad_currency' THEN 'currency must be a three-letter code (ISO 4217), got ' || currency
         WHEN 'negative_amount' THEN 'amount is negative: ' || CAST(amount AS VARCHAR)
@@ -123,4 +103,5 @@ SELECT
             || CAST(CAST(amount - discount - coalesce(merchant_discount, 0) AS DECIMAL(18,2)) AS VARCHAR)
     END END AS message,
     CASE WHEN reason IS NOT NULL THEN {{raw}} END AS raw
-FROM checked;
+FROM checked
+);
