@@ -204,8 +204,9 @@ def affected_users_totals(db: Database, filters: UserFilters = UserFilters(), *,
 
 def user_payments(db: Database, user: str, *, mask: bool = True) -> pl.DataFrame:
     """Every priced payment of one affected user, given the id as shown (a pseudonym when masked)."""
-    return _query(db, "user_payments", {"user": user}, user_id=_id("user_id", mask),
-                  merchant_id=_id("merchant_id", mask))
+    found = _query(db, "user_lookup", {"user": user}, shown="pseudonym" if mask else "user_id")
+    user_id = found["user_id"][0] if found.height else None
+    return _query(db, "user_payments", {"user_id": user_id}, merchant_id=_id("merchant_id", mask))
 
 
 def affected_users_export(filters: UserFilters = UserFilters(), *, mask: bool = True, tz: str = "UTC",

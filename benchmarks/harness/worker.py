@@ -118,14 +118,15 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         db.close()
         out["views"] = views
 
-    elif case in ("pandas", "polars"):
+    elif case in ("pandas", "polars", "polars_minimal"):
         from benchmarks.harness import pipelines
 
         if case == "pandas":
             import pandas  # noqa: F401  (imported before the clock starts, like every case)
         else:
             import polars  # noqa: F401
-        fn = pipelines.pandas_pipeline if case == "pandas" else pipelines.polars_pipeline
+        fn = {"pandas": pipelines.pandas_pipeline, "polars": pipelines.polars_pipeline,
+              "polars_minimal": pipelines.minimal_polars_pipeline}[case]
         start = time.perf_counter()
         answer = fn(Path(spec["transactions"]), Path(spec["config_changes"]), campaign_id=spec["campaign_id"],
                     bad_change_id=spec["bad_change_id"], fix_change_id=spec["fix_change_id"])
