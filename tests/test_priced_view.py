@@ -7,6 +7,7 @@ compared between the view-backed database and one where the full table stands in
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -156,6 +157,23 @@ def test_the_drill_down_equals_the_old_query_over_the_full_table(dbs):
             assert new.height > 0 and new.equals(old), (user, mask)
     assert queries.user_payments(view, "anon-nosuchuser", mask=True).columns == old.columns
     assert queries.user_payments(view, "anon-nosuchuser", mask=True).height == 0
+
+
+def test_the_whole_incidents_range_totals_are_the_counted_ones(dbs):
+    """range_totals_whole.sql (the summary's figures) for a range holding every affected payment
+    gives what counting affected_transactions gives; a narrower range is counted."""
+    view, _ = dbs
+    s = queries.summary(view)
+    start, end = s["first_affected_at"], s["last_affected_at"]
+    counted = view.query_file("serve/range_totals", {"from": start, "to": end})
+    assert view.query_file("serve/range_totals_whole", {"from": start, "to": end}).equals(counted)
+    assert queries.range_totals(view, start, end) == counted.to_dicts()[0]
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    later = first + (last - first) / 2
+    assert view.query_file("serve/range_totals_whole", {"from": later, "to": end}).height == 0
+    assert queries.range_totals(view, later, end) == view.query_file(
+        "serve/range_totals", {"from": later, "to": end}).to_dicts()[0]
+    assert 0 < queries.range_totals(view, later, end)["affected_txns"] < s["affected_txns"]
 
 
 def test_a_labelled_analysis_resolves_its_own_view(sample_db, tmp_path):

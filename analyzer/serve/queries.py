@@ -66,10 +66,11 @@ def open_problem(path: str | Path | None, error: Exception | None = None) -> Pro
 def problem(db: Database) -> Problem | None:
     """None when the database holds an analyzed incident; else what is missing and what to run."""
     path = db.path
-    if not all(db.has_table(t) for t in RAW_TABLES) or not db.scalar("SELECT count(*) FROM transactions"):
+    found = db.existing_tables((*RAW_TABLES, *DERIVED_TABLES))
+    if not all(t in found for t in RAW_TABLES) or not db.scalar("SELECT count(*) FROM transactions"):
         return Problem("The database is empty", f"{path} holds no transactions yet: ingest the logs first.",
                        f"analyzer ingest --db {path} --transactions ... --config-changes ... --events ...")
-    missing = [t for t in DERIVED_TABLES if not db.has_table(t)]
+    missing = [t for t in DERIVED_TABLES if t not in found]
     if missing or not db.scalar("SELECT count(*) FROM incident_summary"):
         return Problem("The incident has not been analyzed yet",
                        f"{path} has the ingested logs but no analysis"
@@ -146,8 +147,10 @@ def milestones(db: Database) -> pl.DataFrame:
 
 
 def range_totals(db: Database, start: datetime, end: datetime) -> dict[str, Any]:
-    """Counts and excess of the affected payments from `start` to `end` (inclusive)."""
-    return _query(db, "range_totals", {"from": start, "to": end}).to_dicts()[0]
+    """Counts and excess of the affected payments from `start` to `end` (inclusive). A range
+    holding every affected payment (the page's default) is the incident summary's totals."""
+    whole = _query(db, "range_totals_whole", {"from": start, "to": end}).to_dicts()
+    return whole[0] if whole else _query(db, "range_totals", {"from": start, "to": end}).to_dicts()[0]
 
 
 def range_payments(db: Database, start: datetime, end: datetime, *, limit: int = 200, offset: int = 0,

@@ -103,6 +103,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         out["bytes"] = sum(p.stat().st_size for p in result.files if Path(p).is_file())
 
     elif case == "dashboard":
+        from analyzer.db import Database  # (imported in each branch: a later one's import makes it local)
         from analyzer.serve import queries
         from benchmarks.harness.dashboard import pages
 

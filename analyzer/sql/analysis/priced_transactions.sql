@@ -111,8 +111,7 @@ WITH v AS (
 )
 SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM simple
 UNION ALL
-SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM hard_priced
-ORDER BY user_id, ts, txn_id;
+SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM hard_priced;
 
 -- The ordinary payments, computed when read: the same columns as priced_exceptions. A payment
 -- is here exactly when it is not there (the live version prices it, the log agrees, and the
