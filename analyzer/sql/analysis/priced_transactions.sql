@@ -134,6 +134,8 @@ WITH v AS (
     JOIN v ON v.campaign_id = t.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
     WHERE t.type = 'payment' AND list_contains({{campaigns}}, t.campaign_id)
 ), priced AS (
+    -- an ordinary payment's expected discount is its logged one (that is what makes it
+    -- ordinary), so only the bad period's payments are priced a second time, in the filter
     SELECT l.txn_id, l.ts, l.user_id, l.merchant_id, l.scene, l.amount, l.discount, l.campaign_id, l.logged_version,
            l.live_version, l.live_change_id,
            false AS version_disagrees,
@@ -143,14 +145,13 @@ WITH v AS (
            (l.campaign_id = {{bad_campaign}} AND l.live_seq >= {{bad_seq}} AND ({{fix_seq}} IS NULL OR l.live_seq < {{fix_seq}})) AS priced_by_bad_version,
            CASE WHEN l.in_bad_period THEN p.pre_version ELSE l.live_version END AS intended_version,
            CASE WHEN l.in_bad_period THEN p.pre_change_id ELSE l.live_change_id END AS intended_change_id,
-           CASE WHEN l.in_bad_period
-                THEN apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene)
-                ELSE l.by_live END AS expected
+           l.discount AS expected
     FROM live l LEFT JOIN pre p ON true
     WHERE l.discount = l.by_live AND (l.logged_version IS NULL OR l.logged_version = l.live_version)
+      AND (NOT l.in_bad_period
+           OR l.discount = apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene))
 )
-SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM priced
-WHERE discount = expected;
+SELECT *, CAST(0 AS DECIMAL(18,2)) AS excess FROM priced;
 
 CREATE OR REPLACE VIEW {{schema}}.priced_transactions AS
 SELECT * FROM {{schema}}.priced_exceptions
