@@ -8,7 +8,7 @@ spliced into SQL text pass through `quote_ident` / `quote_literal`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -141,11 +141,15 @@ class Database:
         """A table or view of that name on this connection's search path (the chosen analysis,
         then main; analyzer/analysis/labels.py), temporary ones aside. Looked up in the catalog:
         a failed query would abort the transaction it runs in."""
-        return bool(self.scalar("""
-            SELECT count(*) FROM (SELECT schema_name, table_name AS name FROM duckdb_tables() WHERE NOT temporary
-                                  UNION ALL
-                                  SELECT schema_name, view_name FROM duckdb_views() WHERE NOT temporary)
-            WHERE name = ? AND list_contains(current_schemas(true), schema_name)""", [name]))
+        return name in self.existing_tables([name])
+
+    def existing_tables(self, names: Sequence[str]) -> set[str]:
+        """Which of `names` has_table finds, in one catalog query (a page checks twenty)."""
+        return {r[0] for r in self.rows("""
+            SELECT DISTINCT name FROM (SELECT schema_name, table_name AS name FROM duckdb_tables() WHERE NOT temporary
+                                       UNION ALL
+                                       SELECT schema_name, view_name FROM duckdb_views() WHERE NOT temporary)
+            WHERE list_contains(?, name) AND list_contains(current_schemas(true), schema_name)""", [list(names)])}
 
     def require_tables(self, *names: str, hint: str) -> None:
         missing = [n for n in names if not self.has_table(n)]

@@ -20,11 +20,13 @@ from analyzer.analysis import freshness, labels
 from analyzer.analysis.impact import BadPeriod, bad_period
 from analyzer.db import Database
 from analyzer.errors import DataError, UsageError
-from analyzer.sql import quote_literal
+from analyzer.sql import quote_ident, quote_literal
 
 # Every table analyze builds: what the dashboard and the report need before they can show an incident.
-DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions", "unexplained_payments",
-                  "affected_users", "affected_merchants", "affected_scenes", "minute_metrics",
+# priced_transactions is a view (priced_ordinary computed when read, over priced_exceptions stored).
+DERIVED_TABLES = ("config_versions", "change_impact", "priced_exceptions", "priced_ordinary", "priced_transactions",
+                  "payment_refunds", "affected_transactions", "unexplained_payments", "affected_users",
+                  "user_pseudonyms", "affected_merchants", "affected_scenes", "minute_metrics",
                   "second_metrics", "milestones", "scam_reports", "timeline", "incident_summary")
 DEFAULT_EXPLOIT_SCENES = ("transfer", "credit_card_repayment")
 SECOND_METRICS_MARGIN = timedelta(minutes=3)
@@ -135,11 +137,14 @@ def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
         db.run_file("analysis/change_impact", {"campaigns": list(params.campaigns)})
         period = bad_period(db, params.bad_change, params.fix_change, strict=params.strict)
         campaigns = params.campaigns or (period.campaign_id,)
+        _drop_table(db, schema_name, "priced_transactions")  # a table before it was a view
         db.run_file("analysis/priced_transactions", {
             "campaigns": list(campaigns), "bad_campaign": period.campaign_id,
             "bad_from": period.bad_from, "fix_from": period.fix_from,
             "bad_seq": period.bad_seq, "fix_seq": period.fix_seq,
-            "tolerance_ms": params.lag_tolerance_ms})
+            "tolerance_ms": params.lag_tolerance_ms},
+            **priced_view_templates(schema_name, currency_view=params.currency is not None and schema_name != "main",
+                                    campaigns=campaigns, period=period))
         db.run_file("analysis/affected", {"exploit_min_txns": params.exploit_min_txns,
                                  "exploit_scenes": list(params.exploit_scenes)})
         last = db.scalar("SELECT max(ts) FROM affected_transactions") or period.fix_from or period.bad_from
@@ -169,6 +174,28 @@ def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
                                       "lag_tolerance_ms": params.lag_tolerance_ms,
                                       "exploit_min_txns": params.exploit_min_txns, "strict": params.strict})})
     return AnalysisResult(period=period, campaigns=tuple(campaigns), display_tz=tz)
+
+
+def priced_view_templates(schema_name: str, *, currency_view: bool, campaigns, period: BadPeriod) -> dict[str, str]:
+    """The fixed literals of the priced_ordinary view (a view body takes no parameters): the
+    analysis's schema, the transactions it reads (its currency view, else main's), the period."""
+    def ts(value: datetime | None) -> str:
+        return "CAST(NULL AS TIMESTAMPTZ)" if value is None else f"CAST({quote_literal(value.isoformat())} AS TIMESTAMPTZ)"
+
+    return {"schema": quote_ident(schema_name),
+            "transactions": f"{quote_ident(schema_name if currency_view else 'main')}.transactions",
+            "campaigns": "CAST([" + ", ".join(quote_literal(c) for c in campaigns) + "] AS VARCHAR[])",
+            "bad_campaign": quote_literal(period.campaign_id),
+            "bad_from": ts(period.bad_from), "fix_from": ts(period.fix_from),
+            "bad_seq": str(int(period.bad_seq)),
+            "fix_seq": "CAST(NULL AS BIGINT)" if period.fix_seq is None else str(int(period.fix_seq))}
+
+
+def _drop_table(db: Database, schema_name: str, name: str) -> None:
+    if db.scalar("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
+                 "AND table_name = ? AND NOT temporary",
+                 [schema_name, name]):
+        db.execute(f"DROP TABLE {quote_ident(schema_name)}.{quote_ident(name)}").fetchall()
 
 
 def _currencies(db: Database) -> set[str | None]:

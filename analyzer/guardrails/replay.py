@@ -239,6 +239,7 @@ def replay(db: Database, rules: RuleSet, *, every_set: bool = False) -> Replay:
     context = inc.params()
     db.run_file("guardrails/setup")
     try:
+        db.run_file("guardrails/replay_priced")  # the view's rows once, not once per statement
         changes_sql = "(" + sql.statement("guardrails/replayed_changes") + ")"
         for number, rule in enumerate(rules, 1):
             params = {**context, **_bound(rule), "rule": number, "rule_campaigns": list(rule.campaigns)}

@@ -66,10 +66,11 @@ def open_problem(path: str | Path | None, error: Exception | None = None) -> Pro
 def problem(db: Database) -> Problem | None:
     """None when the database holds an analyzed incident; else what is missing and what to run."""
     path = db.path
-    if not all(db.has_table(t) for t in RAW_TABLES) or not db.scalar("SELECT count(*) FROM transactions"):
+    found = db.existing_tables((*RAW_TABLES, *DERIVED_TABLES))
+    if not all(t in found for t in RAW_TABLES) or not db.scalar("SELECT count(*) FROM transactions"):
         return Problem("The database is empty", f"{path} holds no transactions yet: ingest the logs first.",
                        f"analyzer ingest --db {path} --transactions ... --config-changes ... --events ...")
-    missing = [t for t in DERIVED_TABLES if not db.has_table(t)]
+    missing = [t for t in DERIVED_TABLES if t not in found]
     if missing or not db.scalar("SELECT count(*) FROM incident_summary"):
         return Problem("The incident has not been analyzed yet",
                        f"{path} has the ingested logs but no analysis"
@@ -146,8 +147,10 @@ def milestones(db: Database) -> pl.DataFrame:
 
 
 def range_totals(db: Database, start: datetime, end: datetime) -> dict[str, Any]:
-    """Counts and excess of the affected payments from `start` to `end` (inclusive)."""
-    return _query(db, "range_totals", {"from": start, "to": end}).to_dicts()[0]
+    """Counts and excess of the affected payments from `start` to `end` (inclusive). A range
+    holding every affected payment (the page's default) is the incident summary's totals."""
+    whole = _query(db, "range_totals_whole", {"from": start, "to": end}).to_dicts()
+    return whole[0] if whole else _query(db, "range_totals", {"from": start, "to": end}).to_dicts()[0]
 
 
 def range_payments(db: Database, start: datetime, end: datetime, *, limit: int = 200, offset: int = 0,
@@ -204,8 +207,9 @@ def affected_users_totals(db: Database, filters: UserFilters = UserFilters(), *,
 
 def user_payments(db: Database, user: str, *, mask: bool = True) -> pl.DataFrame:
     """Every priced payment of one affected user, given the id as shown (a pseudonym when masked)."""
-    return _query(db, "user_payments", {"user": user}, user_id=_id("user_id", mask),
-                  merchant_id=_id("merchant_id", mask))
+    found = _query(db, "user_lookup", {"user": user}, shown="pseudonym" if mask else "user_id")
+    user_id = found["user_id"][0] if found.height else None
+    return _query(db, "user_payments", {"user_id": user_id}, merchant_id=_id("merchant_id", mask))
 
 
 def affected_users_export(filters: UserFilters = UserFilters(), *, mask: bool = True, tz: str = "UTC",

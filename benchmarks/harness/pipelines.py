@@ -278,3 +278,50 @@ def polars_pipeline(transactions: Path, config_changes: Path, *, campaign_id: st
     return Answer(affected_txns=int(per_user["txns"].sum()), affected_users=per_user.height,
                   excess_cents=int(per_user["excess_c"].sum()), net_excess_cents=int(per_user["net_c"].sum()),
                   users_digest=users_digest(per_user.select("user_id", "excess_c", "net_c").iter_rows()))
+
+
+# --- the minimal polars pipeline -------------------------------------------------------------
+def minimal_polars_pipeline(transactions: Path, config_changes: Path, *, campaign_id: str, bad_change_id: str,
+                            fix_change_id: str | None, tolerance_ms: int = 60_000) -> Answer:
+    """What an analyst writes in a hurry: the campaign's payments, the live version by
+    `join_asof`, the intended config (the one before the bad change inside the bad period, else
+    the live one), excess per user. No lag tolerance, no logged version, no refunds, no
+    cleaning: its answer may differ from the full model's (the benchmark reports it, never
+    compares it); it is the floor a careful pipeline or the analyzer is measured against.
+    `tolerance_ms` is accepted and ignored (the same call as the other pipelines)."""
+    import polars as pl
+
+    versions = read_versions(config_changes, campaign_id)
+    bad, fix = _period(versions, bad_change_id, fix_change_id)
+    cfg = pl.DataFrame({"seq": [v.seq for v in versions], "dtype": [v.dtype for v in versions],
+                        "value_bp": [v.value_bp for v in versions], "fixed_c": [v.fixed_c for v in versions],
+                        "cap_c": [v.cap_c for v in versions], "min_c": [v.min_c for v in versions],
+                        "all_scenes": ["*" in v.scenes for v in versions],
+                        "scenes": [list(v.scenes) for v in versions], "enabled": [v.enabled for v in versions]},
+                       schema_overrides={"cap_c": pl.Int64, "min_c": pl.Int64, "fixed_c": pl.Int64}).lazy()
+    live = pl.DataFrame({"live_from": [v.valid_from for v in versions], "live_seq": [v.seq for v in versions]},
+                        schema_overrides={"live_from": pl.Datetime("us", "UTC")}).sort("live_from").lazy()
+    in_bad = pl.col("ts") >= bad.valid_from
+    if fix is not None:
+        in_bad = in_bad & (pl.col("ts") < fix.valid_from)
+    a = pl.col("amount_c")
+    pct = pl.min_horizontal((a * pl.col("value_bp") + 500_000) // 1_000_000, pl.col("cap_c").fill_null(a))
+    d = pl.when(pl.col("dtype") == "fixed").then(pl.col("fixed_c")).otherwise(pct)
+    ok = (pl.col("enabled") & (pl.col("dtype") != "none")
+          & (pl.col("all_scenes") | pl.col("scenes").list.contains(pl.col("scene")))
+          & (pl.col("min_c").is_null() | (a >= pl.col("min_c"))))
+    per_user = (pl.scan_parquet(transactions)
+                .filter((pl.col("type") == "payment") & (pl.col("campaign_id") == campaign_id))
+                .select("user_id", "ts", "scene", amount_c=(pl.col("amount") * 100).cast(pl.Int64),
+                        discount_c=(pl.col("discount") * 100).cast(pl.Int64))
+                .sort("ts")
+                .join_asof(live, left_on="ts", right_on="live_from", strategy="backward", check_sortedness=False)
+                .with_columns(seq=pl.when(in_bad).then(pl.lit(bad.seq - 1, pl.Int64)).otherwise(pl.col("live_seq")))
+                .join(cfg, on="seq", how="left")
+                .with_columns(excess_c=pl.col("discount_c") - pl.when(ok).then(pl.min_horizontal(d, a)).otherwise(0))
+                .filter(pl.col("excess_c") != 0)
+                .group_by("user_id").agg(txns=pl.len(), excess_c=pl.col("excess_c").sum())
+                .collect(engine="streaming"))
+    return Answer(affected_txns=int(per_user["txns"].sum()), affected_users=per_user.height,
+                  excess_cents=int(per_user["excess_c"].sum()), net_excess_cents=int(per_user["excess_c"].sum()),
+                  users_digest=users_digest((u, x, x) for u, x in per_user.select("user_id", "excess_c").iter_rows()))

@@ -6,7 +6,7 @@ Renders only; every number comes from the result objects of `run.py`.
 
 from __future__ import annotations
 
-from benchmarks.harness.run import BenchResult, CaseResult, SizeResult, Target
+from benchmarks.harness.run import FULL_MODEL, BenchResult, CaseResult, SizeResult, Target, minimal_ratios
 
 
 def seconds(s: float | None) -> str:
@@ -66,11 +66,12 @@ def _answers(s: SizeResult) -> list[str]:
     lines = ["| implementation | affected payments | affected users | excess | net excess | per-user digest |",
              "|---|---:|---:|---:|---:|---|"]
     for name, a in s.answers.items():
+        name = name if name in FULL_MODEL else f"{name} (not compared)"
         lines.append(f"| {name} | {a['affected_txns']:,} | {a['affected_users']:,} | {cents_text(a['excess_cents'])} "
                      f"| {cents_text(a['net_excess_cents'])} | `{a['users_digest'][:12]}` |")
     verdict = ("equal to the cent, user by user" if s.totals_match
                else "**DIFFERENT: the run fails**")
-    return [*lines, "", f"Totals of the three implementations: {verdict}."]
+    return [*lines, "", f"Totals of the three implementations of the full model: {verdict}."]
 
 
 def size_section(s: SizeResult, fmt: str) -> list[str]:
@@ -80,6 +81,9 @@ def size_section(s: SizeResult, fmt: str) -> list[str]:
     lines += [_case_row(c) for c in s.cases]
     lines += ["", "| ratio | value | target | | note |", "|---|---:|---:|---|---|"]
     lines += [_target_row(t) for t in s.targets]
+    floor = minimal_ratios(s.cases)
+    lines += ["", "Against the minimal polars pipeline (no target): "
+              + ", ".join(f"{k} {'—' if v is None else f'{v:.2f}×'}" for k, v in floor.items()) + "."]
     lines += ["", *_answers(s), ""]
     return lines
 

@@ -28,11 +28,14 @@ aff AS (
     FROM affected_transactions
 ),
 expl AS (
-    SELECT count(*) AS payments_analyzed,
+    -- lagged, unexplained and disagreeing payments are all stored (priced_exceptions); the
+    -- count of every priced payment comes from the one pass (payment_groups.sql), not the view
+    SELECT (SELECT CAST(coalesce(sum(payments), 0) AS BIGINT) FROM payment_groups WHERE list_contains($campaigns, campaign_id))
+               AS payments_analyzed,
            count(*) FILTER (lagged) AS lagged_payments,
            count(*) FILTER (explained_by IS NULL) AS unexplained_payments,
            count(*) FILTER (version_disagrees) AS version_disagreements
-    FROM priced_transactions
+    FROM priced_exceptions
 ),
 users AS (
     SELECT count(*) FILTER (exploit_flag) AS exploiters,

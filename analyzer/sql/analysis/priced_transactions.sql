@@ -7,16 +7,25 @@
 --   intended_*   inside the bad period [bad_from, fix_from): the version from just before the
 --                bad change; outside: explained_by when it is a good version, else the live one
 --   expected = apply(intended, payment); excess = discount - expected (either sign)
--- Only payments that the live version does not explain (or whose logged version disagrees)
--- meet the wider candidate join: near a change, that is a few; elsewhere, anomalies. The rest
--- (simple) are priced from the live version alone, with no further join.
--- Memory: `live` is not materialized (it is a scan and an interval join, cheap to run twice);
--- only the few hard rows are. Materializing every payment of the campaign here once took more
--- memory than the whole rest of the analysis.
+-- Stored and computed: only the payments that matter are written, to the table
+-- priced_exceptions: every payment the live version alone does not price (not explained by it,
+-- lagged, logged with another version, no version live: "hard") and every payment with an
+-- excess (in the bad period). The rest, ordinary payments (the live version reproduces the
+-- discount, the log agrees, and the intended config gives the same discount), is the view
+-- priced_ordinary, computed from transactions and config_versions when read (an interval join,
+-- not an ASOF join, which would sort every payment). priced_transactions is the view of both.
+-- The two parts are disjoint by construction: an ordinary row has excess = 0 and explained_by =
+-- its live version, so affected, lagged and unexplained payments are all in priced_exceptions
+-- (affected.sql and incident_summary.sql read it directly). Writing every payment here took
+-- two thirds of analyze (38 of 58 s at 50M payments) for rows nothing needs stored.
 -- Parameters: $campaigns VARCHAR[], $bad_campaign, $bad_from, $fix_from (NULL = still open),
 --   $bad_seq, $fix_seq (NULL = still open), $tolerance_ms.
--- Grain: one row per payment (txn_id) of the campaigns.
-CREATE OR REPLACE TABLE priced_transactions AS
+-- Placeholders (the views take no parameters; fixed literals built by pipeline.py with
+--   quote_literal): {{schema}} the analysis's schema, {{transactions}} the qualified
+--   transactions it reads, {{campaigns}}, {{bad_campaign}}, {{bad_from}}, {{fix_from}},
+--   {{bad_seq}}, {{fix_seq}}: the same values as the parameters.
+-- Grain: one row per payment (txn_id) of the campaigns (priced_exceptions: per notable payment).
+CREATE OR REPLACE TABLE priced_exceptions AS
 WITH v AS (
     SELECT * FROM config_versions WHERE list_contains($campaigns, campaign_id)
 ), pre AS (
@@ -34,28 +43,35 @@ WITH v AS (
     FROM transactions t
     LEFT JOIN v ON v.campaign_id = t.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
     WHERE t.type = 'payment' AND list_contains($campaigns, t.campaign_id)
-), simple AS NOT MATERIALIZED (
-    -- the common case: the live version reproduces the discount and the log agrees; only the
-    -- bad period changes what is intended (the config from before the bad change)
-    SELECT l.txn_id, l.ts, l.user_id, l.merchant_id, l.scene, l.amount, l.discount, l.campaign_id, l.logged_version,
-           l.live_version, l.live_change_id,
-           false AS version_disagrees,
-           l.live_version AS explained_by, l.live_change_id AS explained_change_id,
-           false AS lagged,
-           l.in_bad_period,
-           (l.campaign_id = $bad_campaign AND l.live_seq >= $bad_seq AND ($fix_seq IS NULL OR l.live_seq < $fix_seq)) AS priced_by_bad_version,
-           CASE WHEN l.in_bad_period THEN p.pre_version ELSE l.live_version END AS intended_version,
-           CASE WHEN l.in_bad_period THEN p.pre_change_id ELSE l.live_change_id END AS intended_change_id,
+), notable AS MATERIALIZED (
+    -- one pass: the hard payments, and the simple ones of the bad period whose intended config
+    -- (the one before the bad change) gives another discount
+    SELECT l.*, (l.live_seq IS NOT NULL AND l.discount = l.by_live
+                 AND (l.logged_version IS NULL OR l.logged_version = l.live_version)) AS is_simple,
            CASE WHEN l.in_bad_period
                 THEN apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene)
-                ELSE l.by_live END AS expected
+           END AS by_pre
     FROM live l LEFT JOIN pre p ON true
-    WHERE l.live_seq IS NOT NULL AND l.discount = l.by_live
-      AND (l.logged_version IS NULL OR l.logged_version = l.live_version)
-), hard AS MATERIALIZED (
-    SELECT * FROM live
-    WHERE NOT (live_seq IS NOT NULL AND discount = by_live
-               AND (logged_version IS NULL OR logged_version = live_version))
+    WHERE NOT (l.live_seq IS NOT NULL AND l.discount = l.by_live
+               AND (l.logged_version IS NULL OR l.logged_version = l.live_version))
+       OR (l.in_bad_period AND l.discount IS DISTINCT FROM
+           apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene))
+), simple AS (
+    -- priced by the live version alone, but with an excess: the bad period's intended config differs
+    SELECT n.txn_id, n.ts, n.user_id, n.merchant_id, n.scene, n.amount, n.discount, n.campaign_id, n.logged_version,
+           n.live_version, n.live_change_id,
+           false AS version_disagrees,
+           n.live_version AS explained_by, n.live_change_id AS explained_change_id,
+           false AS lagged,
+           n.in_bad_period,
+           (n.campaign_id = $bad_campaign AND n.live_seq >= $bad_seq AND ($fix_seq IS NULL OR n.live_seq < $fix_seq)) AS priced_by_bad_version,
+           CASE WHEN n.in_bad_period THEN p.pre_version ELSE n.live_version END AS intended_version,
+           CASE WHEN n.in_bad_period THEN p.pre_change_id ELSE n.live_change_id END AS intended_change_id,
+           CASE WHEN n.in_bad_period THEN n.by_pre ELSE n.by_live END AS expected
+    FROM notable n LEFT JOIN pre p ON true
+    WHERE n.is_simple
+), hard AS (
+    SELECT * EXCLUDE (is_simple, by_pre) FROM notable WHERE NOT is_simple
 ), candidates AS (
     SELECT h.txn_id, v.version_seq,
            apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, h.amount, h.scene) AS by_v,
@@ -96,3 +112,48 @@ WITH v AS (
 SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM simple
 UNION ALL
 SELECT *, CAST(discount - expected AS DECIMAL(18,2)) AS excess FROM hard_priced;
+
+-- The ordinary payments, computed when read: the same columns as priced_exceptions. A payment
+-- is here exactly when it is not there (the live version prices it, the log agrees, and the
+-- intended discount equals the logged one), so the union holds every payment once.
+CREATE OR REPLACE VIEW {{schema}}.priced_ordinary AS
+WITH v AS (
+    SELECT * FROM {{schema}}.config_versions WHERE list_contains({{campaigns}}, campaign_id)
+), pre AS (
+    SELECT prev_version AS pre_version, prev_change_id AS pre_change_id, prev_discount_type AS pre_type,
+           prev_discount_value AS pre_value, prev_max_discount AS pre_cap, prev_min_amount AS pre_min,
+           prev_scenes AS pre_scenes, prev_enabled AS pre_enabled
+    FROM {{schema}}.config_versions WHERE campaign_id = {{bad_campaign}} AND version_seq = {{bad_seq}}
+), live AS (
+    SELECT t.txn_id, t.ts, t.user_id, t.merchant_id, t.scene, t.amount, t.discount, t.campaign_id,
+           t.config_version AS logged_version,
+           v.version_seq AS live_seq, v.version AS live_version, v.change_id AS live_change_id,
+           apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, t.amount, t.scene) AS by_live,
+           (t.campaign_id = {{bad_campaign}} AND t.ts >= {{bad_from}} AND ({{fix_from}} IS NULL OR t.ts < {{fix_from}})) AS in_bad_period
+    FROM {{transactions}} t
+    JOIN v ON v.campaign_id = t.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
+    WHERE t.type = 'payment' AND list_contains({{campaigns}}, t.campaign_id)
+), priced AS (
+    -- an ordinary payment's expected discount is its logged one (that is what makes it
+    -- ordinary), so only the bad period's payments are priced a second time, in the filter
+    SELECT l.txn_id, l.ts, l.user_id, l.merchant_id, l.scene, l.amount, l.discount, l.campaign_id, l.logged_version,
+           l.live_version, l.live_change_id,
+           false AS version_disagrees,
+           l.live_version AS explained_by, l.live_change_id AS explained_change_id,
+           false AS lagged,
+           l.in_bad_period,
+           (l.campaign_id = {{bad_campaign}} AND l.live_seq >= {{bad_seq}} AND ({{fix_seq}} IS NULL OR l.live_seq < {{fix_seq}})) AS priced_by_bad_version,
+           CASE WHEN l.in_bad_period THEN p.pre_version ELSE l.live_version END AS intended_version,
+           CASE WHEN l.in_bad_period THEN p.pre_change_id ELSE l.live_change_id END AS intended_change_id,
+           l.discount AS expected
+    FROM live l LEFT JOIN pre p ON true
+    WHERE l.discount = l.by_live AND (l.logged_version IS NULL OR l.logged_version = l.live_version)
+      AND (NOT l.in_bad_period
+           OR l.discount = apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene))
+)
+SELECT *, CAST(0 AS DECIMAL(18,2)) AS excess FROM priced;
+
+CREATE OR REPLACE VIEW {{schema}}.priced_transactions AS
+SELECT * FROM {{schema}}.priced_exceptions
+UNION ALL
+SELECT * FROM {{schema}}.priced_ordinary;
