@@ -11,7 +11,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
 import sys
 from decimal import Decimal
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from analyzer.analysis.pipeline import AnalysisParams, analyze

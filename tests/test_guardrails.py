@@ -283,7 +283,7 @@ def recompute_default_rules(db: Database) -> dict[str, dict]:
     secs = p.with_columns((pl.col("ts").dt.epoch("ms") // 1000).alias("sec")).group_by("campaign_id", "sec").agg(
         pl.col("d").sum())
     first = -(-int(data_from.timestamp() * 1000) // 1000)
-    trips, edges = [], []
+    edges = []
     for campaign, g in secs.group_by("campaign_id"):
         series = pl.DataFrame({"sec": pl.int_range(first, g["sec"].max() + W + 1, eager=True)}).join(
             g.select("sec", "d"), on="sec", how="left").fill_null(0).with_columns(pl.col("d").cum_sum().alias("c"))
