@@ -92,6 +92,7 @@ def test_spark_results_live_in_the_database(spark_sample):
 def scenario_db(tmp_path: Path) -> Path:
     """test_engine's edge case (lag after a change, a partial fix still wrong, a lag tail after
     the rollback) with a refund and duplicated rows, ingested from CSV."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     changes = tmp_path / "changes.jsonl"
     changes.write_text("\n".join(json.dumps(dict(zip(
         ("change_id", "ts", "campaign_id", "actor", "approver", "ticket", "action", "version", "config"), c)))
