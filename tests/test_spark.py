@@ -130,20 +130,27 @@ def test_scenario_same_answer_as_duckdb(tmp_path, spark):
 
 
 def test_spark_decimal_rounding_is_half_away_from_zero(spark):
-    """The Spark apply_discount rounds the cents as DuckDB's and model.py do: half away from
-    zero, exact products (no float), the cap and the amount as bounds."""
+    """The Spark apply_discount rounds the cents as DuckDB's macro and model.py do: half away
+    from zero, exact products (no float), the cap and the amount as bounds."""
     from analyzer.analysis.model import DiscountConfig, apply
 
-    engine = SparkEngine(spark, "/tmp/unused")
-    engine.run_file("analysis/macros")
-    cases = [("0.05", "50"), ("0.15", "50"), ("0.25", "10"), ("12.345", "10"), ("99999999.99", "12.5"),
-             ("0.01", "50"), ("0.03", "50"), ("1.00", "33.3333"), ("2.50", "1")]
-    for amount, pct in cases:
-        got = engine.scalar("SELECT apply_discount('percent', CAST($v AS DECIMAL(18,4)), NULL, NULL, array('*'), true, "
-                            "CAST($a AS DECIMAL(18,2)), 'x')", {"v": pct, "a": amount})
-        want = apply(DiscountConfig(discount_type="percent", discount_value=Decimal(pct), scenes=("*",)),
-                     Decimal(amount).quantize(Decimal("0.01")), "x")
-        assert (amount, pct, got) == (amount, pct, want)
+    on_spark = SparkEngine(spark, "/tmp/unused")
+    on_spark.run_file("analysis/macros")
+    duck = Database(":memory:")
+    duck.run_file("analysis/macros")
+    query = ("SELECT apply_discount($type, CAST($v AS DECIMAL(18,4)), CAST($cap AS DECIMAL(18,2)), NULL, $scenes, "
+             "true, CAST($a AS DECIMAL(18,2)), 'x')")
+    cases = [("0.05", "50", None), ("0.15", "50", None), ("0.25", "10", None), ("12.35", "10", None),
+             ("0.45", "10", None), ("99999999.99", "12.5", None), ("0.01", "50", None), ("0.03", "50", None),
+             ("1.00", "33.3333", None), ("2.50", "1", None), ("1000.00", "20", "150.00"), ("0.10", "100", None)]
+    for amount, pct, cap in cases:
+        params = {"type": "percent", "v": pct, "cap": cap, "scenes": ["*"], "a": amount}
+        want = apply(DiscountConfig(discount_type="percent", discount_value=Decimal(pct), scenes=("*",),
+                                    max_discount=Decimal(cap) if cap else None), Decimal(amount), "x")
+        assert (amount, pct, on_spark.scalar(query, params)) == (amount, pct, want)
+        assert (amount, pct, duck.scalar(query, params)) == (amount, pct, want)
+    assert on_spark.scalar(query, {"type": "fixed", "v": "0.50", "cap": None, "scenes": ["*"], "a": "0.30"}) == Decimal("0.30")
+    duck.close()
 
 
 def test_errors_are_one_line(tmp_path, cli):
@@ -155,3 +162,22 @@ def test_errors_are_one_line(tmp_path, cli):
     assert remote.code == ExitCode.UNAVAILABLE and "cannot reach the Spark master sc://127.0.0.1:9" in remote.stderr
     wrong = cli("analyze", "--db", db_path, "--spark-master", "local[2]")
     assert wrong.code == ExitCode.USAGE_ERROR and "need --engine spark" in wrong.stderr
+
+
+def test_missing_java_and_pyspark_are_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    db_path = scenario_db(tmp_path)
+    run = [sys.executable, "-m", "analyzer", "analyze", "--db", str(db_path), "--engine", "spark"]
+    no_java = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    no_java["PATH"] = str(Path(sys.executable).parent)  # the venv's bin: python, no java
+    proc = subprocess.run(run, capture_output=True, text=True, env=no_java, timeout=300)
+    assert proc.returncode == ExitCode.UNAVAILABLE
+    assert proc.stderr.strip().count("\n") == 0 and "no Java found (Spark needs Java 17" in proc.stderr
+    hide = ("import sys; sys.modules['pyspark'] = None; sys.argv = ['analyzer', *sys.argv[1:]]; "
+            "from analyzer.cli import main; main()")
+    proc = subprocess.run([sys.executable, "-c", hide, *run[3:]], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == ExitCode.UNAVAILABLE
+    assert proc.stderr.strip().count("\n") == 0 and "PySpark is not installed: pip install 'incident-analyzer[spark]'" in proc.stderr
