@@ -73,6 +73,16 @@ def test_sample_same_answer_as_duckdb(sample_db, spark_sample, truth):
     assert on_spark["summary"]["affected_txns"] == truth["affected_txns"]
 
 
+def test_commands_work_unchanged_on_a_spark_analysis(sample_db, spark_sample, cli):
+    on_spark = cli("summary", "--db", spark_sample, "--json")
+    duck = cli("summary", "--db", sample_db, "--json")
+    assert on_spark.code == 0 and duck.code == 0
+    drop = lambda text: {k: v for k, v in json.loads(text).items() if k not in RUN_KEYS}  # noqa: E731
+    assert drop(on_spark.stdout) == drop(duck.stdout)
+    check = cli("check", "--db", spark_sample)
+    assert check.code == 0, check.stdout + check.stderr
+
+
 def test_spark_results_live_in_the_database(spark_sample):
     """Small derived tables copied in; the per-payment one a view over Parquet beside the file."""
     with Database(spark_sample, read_only=True) as db:
@@ -115,12 +125,15 @@ def test_scenario_same_answer_as_duckdb(tmp_path, spark):
     duck_path = scenario_db(tmp_path / "duck")
     spark_path = tmp_path / "spark" / "scenario.duckdb"
     spark_path.parent.mkdir()
-    shutil.copy(duck_path, spark_path)
     with Database(duck_path) as db:
         analyze(db)
-    spark_analyze(spark_path, spark)
+    shutil.copy(duck_path, spark_path)
+    spark_analyze(spark_path, spark)   # over a DuckDB analysis: its priced_transactions table becomes a view
     duck, on_spark = tables(duck_path), tables(spark_path)
     assert_same(duck, on_spark)
+    with Database(spark_path) as db:    # and back: DuckDB replaces the view with its table
+        analyze(db)
+    assert_same(duck, tables(spark_path))
     s = on_spark["summary"]
     assert (s["bad_change_id"], s["fix_change_id"]) == ("C2", "C4")   # C3, the partial fix, skipped
     assert "C3" in s["fix_change_note"]

@@ -28,7 +28,7 @@ from analyzer.analysis.impact import BadPeriod, bad_period
 from analyzer.db import Database
 from analyzer.engine import DuckDBEngine, Engine
 from analyzer.errors import DataError, UsageError
-from analyzer.sql import DIALECTS, quote_literal
+from analyzer.sql import DIALECTS, quote_ident, quote_literal
 
 # Every table analyze builds: what the dashboard and the report need before they can show an incident.
 DERIVED_TABLES = ("config_versions", "change_impact", "priced_transactions", "affected_transactions", "unexplained_payments",
@@ -160,8 +160,7 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
         db.run_file("analysis/change_impact", {"campaigns": list(params.campaigns)})
         period = bad_period(db, params.bad_change, params.fix_change, strict=params.strict, payments=payments)
         campaigns = params.campaigns or (period.campaign_id,)
-        if not elsewhere:
-            db.run_file("analysis/drop_view", table="priced_transactions")
+        _drop_other_kind(db, "priced_transactions", keep="VIEW" if elsewhere else "TABLE")
         payments.run_file("analysis/priced_transactions", {
             "campaigns": list(campaigns), "bad_campaign": period.campaign_id,
             "bad_from": period.bad_from, "fix_from": period.fix_from,
@@ -203,6 +202,13 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
                                       "lag_tolerance_ms": params.lag_tolerance_ms,
                                       "exploit_min_txns": params.exploit_min_txns, "strict": params.strict})})
     return AnalysisResult(period=period, campaigns=tuple(campaigns), display_tz=tz)
+
+
+def _drop_other_kind(db: Database, name: str, keep: str) -> None:
+    """An earlier run on the other engine left `name` as the other kind (table or view): drop it."""
+    for row in db.dicts_file("analysis/object_kind", {"name": name}):
+        if row["kind"] != keep:
+            db.run_file("analysis/drop_object", kind=row["kind"], table=quote_ident(name))
 
 
 def _currencies(payments: Engine) -> set[str | None]:
