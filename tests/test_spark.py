@@ -194,3 +194,21 @@ def test_missing_java_and_pyspark_are_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-c", hide, *run[3:]], capture_output=True, text=True, timeout=300)
     assert proc.returncode == ExitCode.UNAVAILABLE
     assert proc.stderr.strip().count("\n") == 0 and "PySpark is not installed: pip install 'incident-analyzer[spark]'" in proc.stderr
+
+
+def test_payments_from_hive_partitioned_parquet(tmp_path, spark):
+    """--spark-transactions: the payments from a hive-partitioned Parquet directory (the lake's
+    layout; the partition column comes back last) give the same answer."""
+    duck_path = scenario_db(tmp_path / "duck")
+    with Database(duck_path) as db:
+        lake = tmp_path / "lake" / "payments"
+        lake.parent.mkdir()
+        db.execute(f"COPY (SELECT * FROM main.transactions) TO '{lake}' (FORMAT parquet, PARTITION_BY (type))").fetchall()
+        analyze(db)
+    assert sorted(p.name for p in lake.iterdir()) == ["type=payment", "type=refund"]
+    spark_path = tmp_path / "spark" / "scenario.duckdb"
+    spark_path.parent.mkdir()
+    shutil.copy(duck_path, spark_path)
+    spark_analyze(spark_path, spark, transactions=str(lake))
+    assert_same(tables(duck_path), tables(spark_path))
+    assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
