@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -90,7 +91,10 @@ class DuckDBEngine:
 def spark_available() -> str | None:
     """Why a local Spark cannot start here (PySpark or Java missing), or None."""
     try:
-        import pyspark  # noqa: F401
+        with warnings.catch_warnings():
+            # PySpark warns about pandas 3 on import; the analysis passes no pandas through it
+            warnings.simplefilter("ignore", FutureWarning)
+            import pyspark.sql  # noqa: F401
     except ImportError:
         return f"PySpark is not installed: {SPARK_INSTALL_HINT}"
     java_home = os.environ.get("JAVA_HOME")
@@ -119,6 +123,8 @@ def spark_session(master: str | None = None, remote: str | None = None):
     UTC-adjusted microseconds (what DuckDB reads as TIMESTAMPTZ)."""
     if master and remote:
         raise UsageError("--spark-master and --spark-remote: give one")
+    # PySpark warns about pandas 3 on its imports; the analysis passes no pandas through it
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
     if remote:
         if not remote.startswith("sc://"):
             raise UsageError(f"--spark-remote {remote}: a Spark Connect URL is sc://HOST:PORT")
@@ -138,7 +144,9 @@ def spark_session(master: str | None = None, remote: str | None = None):
             check_reachable(master, 7077)
         from pyspark.sql import SparkSession
 
-        builder = SparkSession.builder.master(master).appName("incident-analyzer")
+        log4j = Path(__file__).with_name("spark_log4j2.properties")
+        builder = (SparkSession.builder.master(master).appName("incident-analyzer")
+                   .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log4j}"))
         if master.startswith("local"):
             # a local run binds the driver to loopback: no network interface needed (or exposed)
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
