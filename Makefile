@@ -14,6 +14,8 @@ POSTMORTEM = sample_data/postmortem.md
 TZ_INCIDENT = Asia/Shanghai
 PORT ?= 8501
 export UV_PYTHON_DOWNLOADS = never
+# analyze --engine spark and its tests: a local Spark binds to loopback
+export SPARK_LOCAL_IP = 127.0.0.1
 
 .PHONY: demo test test-fast env sample bench clean
 
@@ -24,7 +26,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --extra spark --python $(PYTHON)
 	touch $@
 
 sample: env
@@ -47,6 +49,7 @@ test: env
 	$(BIN)/python -m pytest
 
 # The quick loop while changing code: no slow and no browser tests (under a minute).
+# `make test` runs everything, the Spark tests (-m spark, one local[2] session) among them.
 test-fast: env
 	$(BIN)/python -m pytest -m "not slow and not browser" -q
 

@@ -305,15 +305,25 @@ def formats() -> None:
 @click.option("--verify", "verify_mode", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
               help="Check Parquet files read in place: quick (size, footer hash; full hash if the mtime moved) "
                    "or full (SHA-256 of every file).")
+@click.option("--engine", default="duckdb", show_default=True, type=click.Choice(["duckdb", "spark"]),
+              help="Where the payments are analysed: the embedded DuckDB, or Apache Spark (the `spark` extra, Java 17).")
+@click.option("--spark-master", default=None, metavar="URL",
+              help="With --engine spark: local[N] (default local[2]) or spark://HOST:7077.")
+@click.option("--spark-remote", default=None, metavar="URL", help="With --engine spark: a Spark Connect server, sc://HOST:15002.")
+@click.option("--spark-transactions", default=None, metavar="PARQUET|TABLE",
+              help="With --engine spark: the payments as Parquet (file, directory, hive partitions) or a Spark "
+                   "catalog table (default: the database's own, exported once to Parquet beside it).")
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
             lag_tolerance: float, exploit_min_txns: int, tz: str | None, label: str, currency: str | None,
-            strict: bool, timeline_context: int, verify_mode: str) -> None:
+            strict: bool, timeline_context: int, verify_mode: str, engine: str, spark_master: str | None,
+            spark_remote: str | None, spark_transactions: str | None) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
     from analyzer import store
     from analyzer.analysis import labels
     from analyzer.analysis.pipeline import AnalysisParams
     from analyzer.analysis.pipeline import analyze as run_analyze
     from analyzer.analysis.summary import load_summary
+    from analyzer.engine import payments_engine
     from analyzer.ingest.loader import check_tz
     from analyzer.ingest.verify import verify
 
@@ -327,8 +337,9 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
     with store.writer(db_path, "analyze") as db:
         verify(db, verify_mode)
-        with QueryProgressBar(db, "analyzing"):
-            run_analyze(db, params)
+        with payments_engine(db, engine, master=spark_master, remote=spark_remote,
+                             transactions=spark_transactions) as payments, QueryProgressBar(db, "analyzing"):
+            run_analyze(db, params, payments=payments)
         data = load_summary(db)
     _print_summary(data)
 
@@ -684,8 +695,10 @@ def dashboard(db_path: Path, port: int | None, host: str, auth_config: Path | No
               type=click.Path(file_okay=False, path_type=Path))
 @click.option("--data-dir", default=Path("benchmarks/data"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Where generated inputs are kept between runs.")
+@click.option("--spark", is_flag=True,
+              help="Also time analyze --engine spark on local[2] (the `spark` extra; not in make bench).")
 def bench(payments: tuple[int, ...], fmt: str, repeat: int, memory_limit: str | None, out_dir: Path,
-          data_dir: Path) -> None:
+          data_dir: Path, spark: bool) -> None:
     """Measure ingest, analysis, reports and dashboard queries against references."""
     from analyzer import checkout
 
@@ -694,7 +707,7 @@ def bench(payments: tuple[int, ...], fmt: str, repeat: int, memory_limit: str | 
     from benchmarks.harness import run_bench
 
     result = run_bench(payments=payments, fmt=fmt, repeat=repeat, memory_limit=memory_limit,
-                       out_dir=out_dir, data_dir=data_dir, progress=_progress)
+                       out_dir=out_dir, data_dir=data_dir, progress=_progress, spark=spark)
     out.print(result.markdown, markup=False)
 
 

@@ -25,8 +25,9 @@ class ExitCode(IntEnum):
     INTERNAL_ERROR = 5
     """A bug: please report it with the output of --debug."""
     UNAVAILABLE = 6
-    """Something the command needs is in use or exhausted: another ingest/analyze is writing
-    the database, the dashboard's port is taken, the disk is full. Nothing was changed."""
+    """Something the command needs is in use, exhausted or missing: another ingest/analyze is
+    writing the database, the dashboard's port is taken, the disk is full; for analyze --engine
+    spark, no Java, PySpark not installed, the Spark master unreachable. Nothing was changed."""
     BLOCKED = 7
     """`analyzer lint-change` found a finding that blocks the proposed change."""
 

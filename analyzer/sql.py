@@ -9,6 +9,11 @@ comment. The one template grammar:
     {{name:arg}}    filled by a function of `arg` (e.g. `{{pii:user_id}}` -> the column or
                     its pseudonym)
 
+One analysis, two dialects (DuckDB, the default, and Spark SQL): the files are written in the
+forms both engines accept; the few constructs that differ are dialect templates (`DIALECTS`,
+filled in every file), and the few statements that must differ have a file of their own under
+`analyzer/sql/<dialect>/`, which `load` prefers for that dialect.
+
 Values always go in as bound parameters (`$name`); `bind` keeps only the parameters a statement
 names, because DuckDB refuses unused named parameters.
 """
@@ -30,11 +35,30 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 
 
+# The constructs the two dialects spell differently, as templates every file may use.
+DIALECTS: dict[str, dict[str, Template]] = {
+    "duckdb": {
+        # the whole minute since the epoch of an instant, as an integer key
+        "epoch_minute": lambda col: f"epoch_ms({col}) // 60000",
+        # the raw payments, whatever schema an analysis (--label) puts first on the search path
+        "raw_transactions": "main.transactions",
+    },
+    "spark": {
+        "epoch_minute": lambda col: f"unix_millis({col}) DIV 60000",
+        "raw_transactions": "raw_transactions",
+    },
+}
+
+
 @cache
-def load(name: str, root: str | None = None) -> str:
-    """The text of `<root>/<name>.sql` (default root: the package's `analyzer/sql`)."""
+def load(name: str, root: str | None = None, dialect: str = "duckdb") -> str:
+    """The text of `<root>/<name>.sql` (default root: the package's `analyzer/sql`); for a
+    dialect other than DuckDB, its own `<dialect>/<name>.sql` when there is one."""
     if root is None:
-        return resources.files("analyzer").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+        base = resources.files("analyzer").joinpath("sql")
+        if dialect != "duckdb" and (own := base.joinpath(dialect, f"{name}.sql")).is_file():
+            return own.read_text(encoding="utf-8")
+        return base.joinpath(f"{name}.sql").read_text(encoding="utf-8")
     return (Path(root) / f"{name}.sql").read_text(encoding="utf-8")
 
 
@@ -77,15 +101,16 @@ def split(text: str) -> list[str]:
     return [body for part in _STATEMENT_END.split(text) if (body := strip_comments(part).rstrip(";").strip())]
 
 
-def script(name: str, root: str | None = None, **templates: Template) -> list[str]:
-    """The statements of `<name>.sql`, placeholders filled."""
-    return split(fill(strip_comments(load(name, root)), templates, where=f"{name}.sql"))
+def script(name: str, root: str | None = None, dialect: str = "duckdb", **templates: Template) -> list[str]:
+    """The statements of `<name>.sql` in `dialect`, placeholders filled."""
+    return split(fill(strip_comments(load(name, root, dialect)), {**DIALECTS[dialect], **templates},
+                      where=f"{name}.sql"))
 
 
-def statement(name: str, root: str | None = None, **templates: Template) -> str:
+def statement(name: str, root: str | None = None, dialect: str = "duckdb", **templates: Template) -> str:
     """The one statement of `<name>.sql` (no trailing semicolon), placeholders filled: a SELECT
     a caller may wrap (`SELECT count(*) FROM (<statement>)`)."""
-    statements = script(name, root, **templates)
+    statements = script(name, root, dialect, **templates)
     if len(statements) != 1:
         raise ValueError(f"{name}.sql holds {len(statements)} statements, not one")
     return statements[0]

@@ -80,3 +80,15 @@ def sample_db(sample_dir, tmp_path_factory) -> Path:
     with Database(path) as db:
         analyze(db)
     return path
+
+
+# --- Spark: one local session per test session (analyze --engine spark) ----------------------
+@pytest.fixture(scope="session")
+def spark():
+    """A local[2] Spark session, driver bound to loopback, started once and shared."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from analyzer.engine import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from analyzer.db import Database
+from analyzer.engine import Engine
 from analyzer.errors import DataError, UsageError
 from analyzer.formatting import money
 
@@ -84,9 +85,11 @@ def named_warnings(db: Database, change_id: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def choose_fix_change(db: Database, bad_change_id: str, fix_change: str | None) -> tuple[str | None, bool, str]:
+def choose_fix_change(db: Database, bad_change_id: str, fix_change: str | None,
+                      payments: Engine | None = None) -> tuple[str | None, bool, str]:
     """(change_id or None, inferred, note): the named fix, or the first later change of the
-    campaign after which it behaves as intended again (a still-wrong partial fix is skipped)."""
+    campaign after which it behaves as intended again (a still-wrong partial fix is skipped).
+    The candidates are tested on the payments where they are (`payments`: DuckDB or Spark)."""
     campaign_id, bad_seq, bad_from = _version(db, bad_change_id)
     if fix_change is not None:
         found = _version(db, fix_change)
@@ -101,7 +104,7 @@ def choose_fix_change(db: Database, bad_change_id: str, fix_change: str | None) 
     if first and first[0]["restores"]:
         # the next change puts back the very config from before the bad change: no payment to test
         return first[0]["change_id"], True, RESTORED_NOTE
-    candidates = db.dicts_file("analysis/fix_candidates", {"campaign_id": campaign_id, "bad_seq": bad_seq})
+    candidates = (payments or db).dicts_file("analysis/fix_candidates", {"campaign_id": campaign_id, "bad_seq": bad_seq})
     skipped = []
     for c in candidates:
         if c["payments_over"] == 0 and c["payments_under"] == 0:
@@ -118,7 +121,8 @@ def choose_fix_change(db: Database, bad_change_id: str, fix_change: str | None) 
     return None, True, "no later change restores the intended behaviour: the bad period is still open in the data"
 
 
-def fix_warnings(db: Database, campaign_id: str, bad_seq: int, fix_id: str | None, named: bool) -> tuple[str, ...]:
+def fix_warnings(db: Database | Engine, campaign_id: str, bad_seq: int, fix_id: str | None,
+                 named: bool) -> tuple[str, ...]:
     """A named fix after which payments still get more than the config before the bad change."""
     if not named or fix_id is None:
         return ()
@@ -130,11 +134,12 @@ def fix_warnings(db: Database, campaign_id: str, bad_seq: int, fix_id: str | Non
     return ()
 
 
-def bad_period(db: Database, bad_change: str | None, fix_change: str | None, *, strict: bool = False) -> BadPeriod:
+def bad_period(db: Database, bad_change: str | None, fix_change: str | None, *, strict: bool = False,
+               payments: Engine | None = None) -> BadPeriod:
     bad_id, bad_inferred, bad_reason, warnings = choose_bad_change(db, bad_change)
     campaign_id, bad_seq, bad_from = _version(db, bad_id)
-    fix_id, fix_inferred, fix_note = choose_fix_change(db, bad_id, fix_change)
-    warnings += fix_warnings(db, campaign_id, bad_seq, fix_id, named=fix_change is not None)
+    fix_id, fix_inferred, fix_note = choose_fix_change(db, bad_id, fix_change, payments)
+    warnings += fix_warnings(payments or db, campaign_id, bad_seq, fix_id, named=fix_change is not None)
     if strict and warnings:
         raise DataError("; ".join(warnings) + " (--strict)")
     fix_seq = fix_from = None

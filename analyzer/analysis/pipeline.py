@@ -5,6 +5,13 @@ config versions, the one pass over every payment (payment_groups), change impact
 choice of bad and fix change), priced transactions, affected sets, metrics, milestones, scam
 reports, timeline, incident summary. Re-running replaces every derived table atomically; the
 raw tables are never written.
+
+`payments` is the engine that runs the statements reading the payments (analyzer/engine.py):
+DuckDB itself by default, or Spark (analyze --engine spark), which runs payment_groups,
+fix_candidates, priced_transactions and affected_transactions where the payments live; the
+results come back into the DuckDB file (the small ones copied in, priced_transactions attached
+as a view over its Parquet), and the statements over the config log, the events and those
+small derived tables run on DuckDB as always.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ from analyzer import __version__
 from analyzer.analysis import freshness, labels
 from analyzer.analysis.impact import BadPeriod, bad_period
 from analyzer.db import Database
+from analyzer.engine import DuckDBEngine, Engine
 from analyzer.errors import DataError, UsageError
-from analyzer.sql import quote_ident, quote_literal
+from analyzer.sql import DIALECTS, quote_ident, quote_literal
 
 # Every table analyze builds: what the dashboard and the report need before they can show an incident.
 # priced_transactions is a view (priced_ordinary computed when read, over priced_exceptions stored).
@@ -36,6 +44,9 @@ DEFAULT_TIMELINE_CONTEXT_MINUTES = 60
 # keeps every block it scans cached, up to 80% of the machine (3.3 GiB at 50M payments); with
 # it, the same analysis runs as fast in 1.7 GiB (benchmarks/README.md).
 ANALYZE_MEMORY_LIMIT = "1536MB"
+# config_versions columns Spark does without: the open end as 'infinity' (Spark has its own,
+# spark/analysis/config_versions.sql) and the comparison values only DuckDB's statements read.
+SPARK_LEFT_OUT = ("valid_until", "config_key", "prev_config_key", "diff")
 
 
 @dataclass(frozen=True)
@@ -69,21 +80,22 @@ def incident_zone(db: Database, requested: str | None) -> str:
     return rows[0]["tz"] if rows else "UTC"
 
 
-def analyze(db: Database, params: AnalysisParams = AnalysisParams()) -> AnalysisResult:
+def analyze(db: Database, params: AnalysisParams = AnalysisParams(), payments: Engine | None = None) -> AnalysisResult:
+    payments = payments or DuckDBEngine(db)
     db.require_tables("transactions", "config_changes", hint="run `analyzer ingest` first")
     if not db.scalar("SELECT count(*) FROM config_changes"):
         raise DataError(f"{db.path}: no config changes loaded; ingest the config-change log with --config-changes")
-    if not db.scalar("SELECT count(*) FROM transactions"):
+    if not payments.scalar(f"SELECT count(*) FROM {DIALECTS[payments.dialect]['raw_transactions']}"):
         raise DataError(f"{db.path}: no transactions loaded; ingest them with --transactions")
     labels.check(params.label)
     check_campaigns(db, params.campaigns)
-    params = check_currency(db, params)
+    params = check_currency(payments, params)
     tz = incident_zone(db, params.display_tz)
     previous_limit = db.scalar("SELECT current_setting('memory_limit')")
     if params.memory_limit:
         db.run_file("analysis/memory_limit", {"memory_limit": params.memory_limit})
     try:
-        return _analyze(db, params, tz)
+        return _analyze(db, params, tz, payments)
     finally:
         if params.memory_limit:
             db.run_file("analysis/memory_limit", {"memory_limit": previous_limit})
@@ -102,7 +114,7 @@ def check_campaigns(db: Database, campaigns: tuple[str, ...]) -> None:
                          + (f"; did you mean {near}?" if near else "") + f" (campaigns: {', '.join(known) or 'none'})")
 
 
-def check_currency(db: Database, params: AnalysisParams) -> AnalysisParams:
+def check_currency(db: Database | Engine, params: AnalysisParams) -> AnalysisParams:
     """Money is never summed across currencies: payments in several need --currency (each
     currency its own analysis, labelled by it unless --label says otherwise)."""
     found = {r["currency"]: r["payments"] for r in db.dicts_file("analysis/currencies",
@@ -122,29 +134,50 @@ def check_currency(db: Database, params: AnalysisParams) -> AnalysisParams:
     return dataclasses.replace(params, currency=currency, label=label)
 
 
-def _analyze(db: Database, params: AnalysisParams, tz: str) -> AnalysisResult:
+def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) -> AnalysisResult:
+    local = DuckDBEngine(db)
+    elsewhere = payments.dialect != local.dialect
     with db.transaction():
         schema_name = labels.create(db, params.label)
         if params.currency is not None and schema_name != "main":
-            db.run_file("analysis/currency_view", currency=quote_literal(params.currency),
-                        include_unset="true" if len(_currencies(db)) == 1 else "false")
+            currency = {"currency": quote_literal(params.currency),
+                        "include_unset": "true" if len(_currencies(payments)) == 1 else "false"}
+            db.run_file("analysis/currency_view", **currency)
+            if elsewhere:
+                payments.run_file("analysis/currency_view", **currency)
         db.run_file("analysis/inputs_state")
         state = freshness.inputs_state(db)
         db.run_file("analysis/macros")
         db.run_file("analysis/config_versions")
+        if elsewhere:
+            # the small inputs of the statements that read the payments, copied in
+            payments.run_file("analysis/macros")
+            payments.write_table("config_versions_in", local.read_table("config_versions", exclude=SPARK_LEFT_OUT))
+            payments.run_file("analysis/config_versions")
+            payments.write_table("disputed", local.read_table("disputed"))
         # the one pass over every payment (change_impact and minute_metrics read its groups)
-        db.run_file("analysis/payment_groups", {"campaigns": list(params.campaigns)})
+        payments.run_file("analysis/payment_groups", {"campaigns": list(params.campaigns)})
+        if elsewhere:
+            local.write_table("payment_groups", payments.read_table("payment_groups"), temp=True)
         db.run_file("analysis/change_impact", {"campaigns": list(params.campaigns)})
-        period = bad_period(db, params.bad_change, params.fix_change, strict=params.strict)
+        period = bad_period(db, params.bad_change, params.fix_change, strict=params.strict, payments=payments)
         campaigns = params.campaigns or (period.campaign_id,)
         _drop_table(db, schema_name, "priced_transactions")  # a table before it was a view
-        db.run_file("analysis/priced_transactions", {
-            "campaigns": list(campaigns), "bad_campaign": period.campaign_id,
-            "bad_from": period.bad_from, "fix_from": period.fix_from,
-            "bad_seq": period.bad_seq, "fix_seq": period.fix_seq,
-            "tolerance_ms": params.lag_tolerance_ms},
-            **priced_view_templates(schema_name, currency_view=params.currency is not None and schema_name != "main",
-                                    campaigns=campaigns, period=period))
+        priced = {"campaigns": list(campaigns), "bad_campaign": period.campaign_id,
+                  "bad_from": period.bad_from, "fix_from": period.fix_from,
+                  "bad_seq": period.bad_seq, "fix_seq": period.fix_seq,
+                  "tolerance_ms": params.lag_tolerance_ms}
+        if elsewhere:
+            # priced whole on the other engine, as Parquet beside the database; the stored part
+            # is the rows of it that matter, the computed part the rest (priced_from_parquet.sql)
+            payments.run_file("analysis/priced_transactions", priced)
+            parquet = payments.parquet_path("priced_transactions")
+            db.run_file("analysis/priced_from_parquet", schema=quote_ident(schema_name),
+                        path=quote_literal(str(parquet / "*.parquet")))
+        else:
+            db.run_file("analysis/priced_transactions", priced, **priced_view_templates(
+                schema_name, currency_view=params.currency is not None and schema_name != "main",
+                campaigns=campaigns, period=period))
         db.run_file("analysis/affected", {"exploit_min_txns": params.exploit_min_txns,
                                  "exploit_scenes": list(params.exploit_scenes)})
         last = db.scalar("SELECT max(ts) FROM affected_transactions") or period.fix_from or period.bad_from
@@ -198,5 +231,6 @@ def _drop_table(db: Database, schema_name: str, name: str) -> None:
         db.execute(f"DROP TABLE {quote_ident(schema_name)}.{quote_ident(name)}").fetchall()
 
 
-def _currencies(db: Database) -> set[str | None]:
-    return {r[0] for r in db.rows("SELECT DISTINCT currency FROM main.transactions")}
+def _currencies(payments: Engine) -> set[str | None]:
+    raw = DIALECTS[payments.dialect]["raw_transactions"]
+    return {r["currency"] for r in payments.dicts(f"SELECT DISTINCT currency FROM {raw}")}

@@ -42,7 +42,10 @@ def _case_row(c: CaseResult) -> str:
     if c.views:
         return (f"| {c.label} | p50 {seconds(c.median)} · p95 {seconds(c.p95)} | {seconds(c.min)}–{seconds(c.max)} "
                 f"| — | {size_bytes(c.peak_rss_bytes)} |")
-    return (f"| {c.label} | {seconds(c.median)} | {seconds(c.min)}–{seconds(c.max)} | {rate(c.rows_per_second)} "
+    label = c.label
+    if "startup_s" in c.detail:  # spark: the session's start-up and the export, apart
+        label += f" (last run: start-up {c.detail['startup_s']:.1f} s, export {c.detail['export_s']:.1f} s)"
+    return (f"| {label} | {seconds(c.median)} | {seconds(c.min)}–{seconds(c.max)} | {rate(c.rows_per_second)} "
             f"| {size_bytes(c.peak_rss_bytes)} |")
 
 

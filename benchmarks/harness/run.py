@@ -50,7 +50,9 @@ DASHBOARD_P95_S = 0.300
 
 # The implementations of the full model, which must agree to the cent (the minimal polars
 # pipeline, what an analyst writes in a hurry, is timed and its totals shown, never compared).
-FULL_MODEL = ("analyzer", "pandas", "polars")
+FULL_MODEL = ("analyzer", "pandas", "polars", "spark")
+SPARK_LABEL = ("spark local[2]: analyze --engine spark (start-up and the one-off Parquet export "
+               "apart: detail startup_s, export_s)")
 ANSWER_KEYS = ("affected_txns", "affected_users", "excess_cents", "net_excess_cents", "users_digest")
 
 
@@ -250,8 +252,10 @@ def _analyzer_answer(db_path: Path) -> dict[str, Any]:
 
 
 def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None, work: Path,
-             progress: Progress | None = None, keep: bool = False) -> SizeResult:
-    """All the cases at one size. `work` is emptied first and removed at the end unless `keep`."""
+             progress: Progress | None = None, keep: bool = False, spark: bool = False) -> SizeResult:
+    """All the cases at one size. `work` is emptied first and removed at the end unless `keep`.
+    `spark`: also the case `spark local[2]` (analyze --engine spark), whose answer must be the
+    analyzer's."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     rows = inputs.rows
@@ -295,6 +299,13 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
     if not case.ok:
         raise DataError(f"analyze failed: {case.status}")
     db_bytes = analyzed.stat().st_size
+    on_spark = work / "spark.duckdb"
+    if spark:
+        def spark_copy() -> None:
+            shutil.copyfile(ingested, on_spark)
+
+        cases.append(_repeat("spark", SPARK_LABEL, {**common, "case": "spark", "db": str(on_spark)},
+                             repeat, rows, say, before=spark_copy)[0])
 
     report_label = f"analyzer report ({', '.join(REPORT_FORMATS)})"
     case, runs = _repeat("report", report_label,
@@ -322,6 +333,8 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
     cases += load_cases(analyzed, work, say)
 
     answers = {"analyzer": _analyzer_answer(analyzed)}
+    if spark and on_spark.exists():
+        answers["spark"] = _analyzer_answer(on_spark)
     pipeline_spec = {**common, "transactions": str(inputs.parquet), "campaign_id": inputs.campaign_id,
                      "bad_change_id": inputs.bad_change_id, "fix_change_id": inputs.fix_change_id}
     for key, label in (("polars_minimal", "minimal polars pipeline: campaign filter, join_asof, intended config, "
@@ -338,7 +351,7 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
     reference = answers["analyzer"]
     full = {name: a for name, a in answers.items() if name in FULL_MODEL}
     totals_match = all(a.get("note") is None and all(a[k] == reference[k] for k in ANSWER_KEYS)
-                       for name, a in full.items()) and len(full) == 3
+                       for name, a in full.items()) and len(full) == 3 + ("spark" in full)
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return SizeResult(payments=inputs.payments, rows=rows, fmt=fmt, file_bytes=inputs.size_bytes(fmt),
@@ -417,8 +430,9 @@ def minimal_ratios(cases: Sequence[CaseResult]) -> dict[str, float | None]:
 
 def run_bench(*, payments: Sequence[int], fmt: str = "parquet", repeat: int = 3, memory_limit: str | None = None,
               out_dir: Path = Path("benchmarks/results"), data_dir: Path = Path("benchmarks/data"),
-              progress: Progress | None = None, keep: bool = False) -> BenchResult:
-    """Run the benchmark at every size, write latest.md/.json and dated copies into out_dir."""
+              progress: Progress | None = None, keep: bool = False, spark: bool = False) -> BenchResult:
+    """Run the benchmark at every size, write latest.md/.json and dated copies into out_dir
+    (`spark`: with the case spark local[2], on demand)."""
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"--format must be parquet or csv, not {fmt!r}")
     if repeat < 1:
@@ -429,7 +443,8 @@ def run_bench(*, payments: Sequence[int], fmt: str = "parquet", repeat: int = 3,
     for n in payments:
         inputs = prepare(n, Path(data_dir), progress)
         sizes.append(run_size(inputs, fmt=fmt, repeat=repeat, memory_limit=memory_limit,
-                              work=Path(data_dir) / f"work-{n}-{fmt}", progress=progress, keep=keep))
+                              work=Path(data_dir) / f"work-{n}-{fmt}", progress=progress, keep=keep,
+                              spark=spark))
     result = BenchResult(started_at=started.isoformat(timespec="seconds"), fmt=fmt, repeat=repeat,
                          memory_limit=memory_limit, machine=info, versions=versions(), sizes=tuple(sizes))
     files = write_results(result, Path(out_dir))

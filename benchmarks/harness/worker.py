@@ -90,6 +90,28 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
             analyze(db, AnalysisParams(memory_limit=memory_limit or ANALYZE_MEMORY_LIMIT))
         seconds = time.perf_counter() - start
 
+    elif case == "spark":
+        # analyze --engine spark on local[2]: the session's start-up and the one-off export of
+        # the ingested payments to Parquet are timed apart from the analysis itself
+        from analyzer.analysis.pipeline import ANALYZE_MEMORY_LIMIT, AnalysisParams, analyze
+        from analyzer.db import Database
+        from analyzer.engine import SparkEngine, export_transactions, spark_dir, spark_session
+
+        start = time.perf_counter()
+        session = spark_session("local[2]")
+        out["startup_s"] = round(time.perf_counter() - start, 3)
+        with Database(db_path, memory_limit=memory_limit) as db:
+            start = time.perf_counter()
+            parquet = export_transactions(db)
+            out["export_s"] = round(time.perf_counter() - start, 3)
+            start = time.perf_counter()
+            engine = SparkEngine(session, spark_dir(str(db_path)))
+            engine.load_transactions(str(parquet))
+            analyze(db, AnalysisParams(memory_limit=memory_limit or ANALYZE_MEMORY_LIMIT), payments=engine)
+            seconds = time.perf_counter() - start
+            engine.drop_scratch(keep=("priced_transactions",))
+        session.stop()
+
     elif case == "report":
         from analyzer.db import Database
         from analyzer.report import write_reports

@@ -7,14 +7,16 @@
 -- have given them (by_prev).
 -- Minutes are integer keys (epoch minutes) while grouping: date_trunc on TIMESTAMPTZ is costly
 -- per row and is applied to the ~10^3 groups instead.
+-- Written in the forms DuckDB and Spark SQL both accept (apply_discount is each engine's own:
+-- macros.sql, spark/analysis/macros.sql).
 -- Parameters: $campaigns (VARCHAR[]; empty = all campaigns): the changes whose impact is wanted.
 -- Grain: one row per minute, campaign ('' = none) and live change (NULL = none or not wanted).
 CREATE OR REPLACE TEMP TABLE payment_groups AS
 WITH pairs AS (
     SELECT * FROM config_versions
-    WHERE len($campaigns) = 0 OR list_contains($campaigns, campaign_id)
+    WHERE cardinality($campaigns) = 0 OR array_contains($campaigns, campaign_id)
 ), priced AS (
-    SELECT epoch_ms(t.ts) // 60000 AS minute_key, coalesce(t.campaign_id, '') AS campaign_id, v.change_id,
+    SELECT {{epoch_minute:ts}} AS minute_key, coalesce(t.campaign_id, '') AS campaign_id, v.change_id,
            t.amount, t.discount,
            CASE WHEN v.change_id IS NOT NULL THEN
                coalesce(t.config_version = v.version,
@@ -31,9 +33,9 @@ SELECT minute_key, campaign_id, change_id,
        count(*) AS payments,
        sum(amount) AS amount,
        sum(discount) AS discount,
-       count(*) FILTER (explained) AS payments_priced,
-       sum(discount - by_prev) FILTER (explained) AS excess_introduced,
-       count(*) FILTER (explained AND discount > by_prev) AS payments_over,
-       count(*) FILTER (explained AND discount < by_prev) AS payments_under
+       count(*) FILTER (WHERE explained) AS payments_priced,
+       sum(discount - by_prev) FILTER (WHERE explained) AS excess_introduced,
+       count(*) FILTER (WHERE explained AND discount > by_prev) AS payments_over,
+       count(*) FILTER (WHERE explained AND discount < by_prev) AS payments_under
 FROM priced
 GROUP BY ALL;

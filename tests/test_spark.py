@@ -1,0 +1,214 @@
+"""analyze --engine spark gives the DuckDB answer, to the cent: on the sample incident and on a
+hand-made scenario (pricing lag, a partial fix that is still wrong, duplicates), the summary
+(every computed key), affected_users and affected_transactions row for row, and the inferred
+bad and fix change. One local[2] Spark session for the test session (conftest.spark)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from analyzer.analysis.pipeline import analyze
+from analyzer.analysis.summary import load_summary
+from analyzer.db import Database
+from analyzer.engine import SparkEngine, payments_engine, spark_dir
+from analyzer.errors import ExitCode
+from analyzer.ingest import ingest
+from tests.conftest import ingest_sample
+from tests.test_engine import CHANGES, PAYMENTS
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+# keys that are about the run, not the incident
+RUN_KEYS = {"analyzed_at"}
+
+
+def spark_analyze(db_path: Path, spark, **kwargs) -> None:
+    with Database(db_path) as db, payments_engine(db, "spark", **kwargs) as payments:
+        assert isinstance(payments, SparkEngine) and payments.spark is spark  # the one session
+        analyze(db, payments=payments)
+
+
+def tables(db_path: Path) -> dict:
+    with Database(db_path, read_only=True) as db:
+        summary = {k: v for k, v in load_summary(db).items() if k not in RUN_KEYS}
+        return {
+            "summary": json.loads(json.dumps(summary, default=str)),
+            "users": db.rows("SELECT * FROM affected_users ORDER BY user_id"),
+            "txns": db.rows("SELECT * FROM affected_transactions ORDER BY txn_id"),
+            "priced": db.scalar("SELECT count(*) FROM priced_transactions"),
+            "impact": db.rows("SELECT change_id, rank, excess_introduced, payments_over FROM change_impact ORDER BY rank"),
+        }
+
+
+def assert_same(duck: dict, spark: dict) -> None:
+    assert spark["summary"].keys() == duck["summary"].keys()
+    differ = {k: (duck["summary"][k], spark["summary"][k]) for k in duck["summary"]
+              if duck["summary"][k] != spark["summary"][k]}
+    assert differ == {}
+    assert spark["users"] == duck["users"]
+    assert spark["txns"] == duck["txns"]
+    assert spark["priced"] == duck["priced"]
+    assert spark["impact"] == duck["impact"]
+
+
+@pytest.fixture(scope="module")
+def spark_sample(sample_dir, tmp_path_factory, spark) -> Path:
+    path = tmp_path_factory.mktemp("spark") / "incident.duckdb"
+    ingest_sample(path, sample_dir)
+    spark_analyze(path, spark)
+    return path
+
+
+def test_sample_same_answer_as_duckdb(sample_db, spark_sample, truth):
+    duck, on_spark = tables(sample_db), tables(spark_sample)
+    assert_same(duck, on_spark)
+    # and both are the truth of the generator
+    assert on_spark["summary"]["bad_change_id"] == truth["bad_change_id"]
+    assert on_spark["summary"]["excess_total"] == truth["excess_total"]
+    assert on_spark["summary"]["affected_txns"] == truth["affected_txns"]
+
+
+def test_commands_work_unchanged_on_a_spark_analysis(sample_db, spark_sample, cli):
+    on_spark = cli("summary", "--db", spark_sample, "--json")
+    duck = cli("summary", "--db", sample_db, "--json")
+    assert on_spark.code == 0 and duck.code == 0
+    drop = lambda text: {k: v for k, v in json.loads(text).items() if k not in RUN_KEYS}  # noqa: E731
+    assert drop(on_spark.stdout) == drop(duck.stdout)
+    check = cli("check", "--db", spark_sample)
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_spark_results_live_in_the_database(spark_sample):
+    """Small derived tables copied in; the per-payment one a view over Parquet beside the file."""
+    with Database(spark_sample, read_only=True) as db:
+        kinds = dict(db.rows("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_name IN ('priced_transactions', 'affected_transactions')"))
+        payments = db.scalar("SELECT count(*) FROM transactions WHERE type = 'payment' AND campaign_id = "
+                             "(SELECT campaign_id FROM incident_summary)")
+        priced = db.scalar("SELECT count(*) FROM priced_transactions")
+    assert kinds == {"priced_transactions": "VIEW", "affected_transactions": "BASE TABLE"}
+    assert priced == payments
+    files = list(spark_dir(str(spark_sample)).glob("*/priced_transactions/*.parquet"))
+    assert files
+    # only the handed-over table is kept (the scratch tables are removed)
+    assert {p.name for p in spark_dir(str(spark_sample)).glob("*/*") if p.is_dir()} == {"priced_transactions"}
+
+
+def scenario_db(tmp_path: Path) -> Path:
+    """test_engine's edge case (lag after a change, a partial fix still wrong, a lag tail after
+    the rollback) with a refund and duplicated rows, ingested from CSV."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    changes = tmp_path / "changes.jsonl"
+    changes.write_text("\n".join(json.dumps(dict(zip(
+        ("change_id", "ts", "campaign_id", "actor", "approver", "ticket", "action", "version", "config"), c)))
+        for c in CHANGES) + "\n", encoding="utf-8")
+    lines = ["txn_id,ts,user_id,merchant_id,scene,amount,discount,campaign_id,type,original_txn_id"]
+    for txn_id, ts, user, scene, amount, discount, campaign in PAYMENTS:
+        lines.append(f"{txn_id},2025-01-16T{ts}Z,{user},M1,{scene},{amount},{discount},{campaign},payment,")
+    lines.append(lines[2])  # an exact duplicate (P2)
+    lines.append(lines[4])  # and another (P4)
+    lines.append("R1,2025-01-16T07:10:00Z,u1,M1,transfer,800.00,0.00,CMP,refund,P2")  # P2 fully refunded
+    txns = tmp_path / "txns.csv"
+    txns.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db_path = tmp_path / "scenario.duckdb"
+    with Database(db_path) as db:
+        ingest(db, transactions=[txns], config_changes=[changes])
+    return db_path
+
+
+def test_scenario_same_answer_as_duckdb(tmp_path, spark):
+    duck_path = scenario_db(tmp_path / "duck")
+    spark_path = tmp_path / "spark" / "scenario.duckdb"
+    spark_path.parent.mkdir()
+    with Database(duck_path) as db:
+        analyze(db)
+    shutil.copy(duck_path, spark_path)
+    spark_analyze(spark_path, spark)   # over a DuckDB analysis: its priced_transactions table becomes a view
+    duck, on_spark = tables(duck_path), tables(spark_path)
+    assert_same(duck, on_spark)
+    with Database(spark_path) as db:    # and back: DuckDB replaces the view with its table
+        analyze(db)
+    assert_same(duck, tables(spark_path))
+    s = on_spark["summary"]
+    assert (s["bad_change_id"], s["fix_change_id"]) == ("C2", "C4")   # C3, the partial fix, skipped
+    assert "C3" in s["fix_change_note"]
+    assert s["rows_duplicate"] == 2
+    assert {r[0]: r for r in on_spark["txns"]}.keys() == {"P2", "P4", "P5"}
+    assert s["excess_total"] == "319.50" and s["net_excess_total"] == "119.50"  # P2's 200 refunded
+
+
+def test_spark_decimal_rounding_is_half_away_from_zero(spark):
+    """The Spark apply_discount rounds the cents as DuckDB's macro and model.py do: half away
+    from zero, exact products (no float), the cap and the amount as bounds."""
+    from analyzer.analysis.model import DiscountConfig, apply
+
+    on_spark = SparkEngine(spark, "/tmp/unused")
+    on_spark.run_file("analysis/macros")
+    duck = Database(":memory:")
+    duck.run_file("analysis/macros")
+    query = ("SELECT apply_discount($type, CAST($v AS DECIMAL(18,4)), CAST($cap AS DECIMAL(18,2)), NULL, $scenes, "
+             "true, CAST($a AS DECIMAL(18,2)), 'x')")
+    cases = [("0.05", "50", None), ("0.15", "50", None), ("0.25", "10", None), ("12.35", "10", None),
+             ("0.45", "10", None), ("99999999.99", "12.5", None), ("0.01", "50", None), ("0.03", "50", None),
+             ("1.00", "33.3333", None), ("2.50", "1", None), ("1000.00", "20", "150.00"), ("0.10", "100", None)]
+    for amount, pct, cap in cases:
+        params = {"type": "percent", "v": pct, "cap": cap, "scenes": ["*"], "a": amount}
+        want = apply(DiscountConfig(discount_type="percent", discount_value=Decimal(pct), scenes=("*",),
+                                    max_discount=Decimal(cap) if cap else None), Decimal(amount), "x")
+        assert (amount, pct, on_spark.scalar(query, params)) == (amount, pct, want)
+        assert (amount, pct, duck.scalar(query, params)) == (amount, pct, want)
+    assert on_spark.scalar(query, {"type": "fixed", "v": "0.50", "cap": None, "scenes": ["*"], "a": "0.30"}) == Decimal("0.30")
+    duck.close()
+
+
+def test_errors_are_one_line(tmp_path, cli):
+    db_path = scenario_db(tmp_path)
+    unreachable = cli("analyze", "--db", db_path, "--engine", "spark", "--spark-master", "spark://127.0.0.1:9")
+    assert unreachable.code == ExitCode.UNAVAILABLE
+    assert unreachable.stderr.strip().count("\n") == 0 and "cannot reach the Spark master spark://127.0.0.1:9" in unreachable.stderr
+    remote = cli("analyze", "--db", db_path, "--engine", "spark", "--spark-remote", "sc://127.0.0.1:9")
+    assert remote.code == ExitCode.UNAVAILABLE and "cannot reach the Spark master sc://127.0.0.1:9" in remote.stderr
+    wrong = cli("analyze", "--db", db_path, "--spark-master", "local[2]")
+    assert wrong.code == ExitCode.USAGE_ERROR and "need --engine spark" in wrong.stderr
+
+
+def test_missing_java_and_pyspark_are_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    db_path = scenario_db(tmp_path)
+    run = [sys.executable, "-m", "analyzer", "analyze", "--db", str(db_path), "--engine", "spark"]
+    no_java = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    no_java["PATH"] = str(Path(sys.executable).parent)  # the venv's bin: python, no java
+    proc = subprocess.run(run, capture_output=True, text=True, env=no_java, timeout=300)
+    assert proc.returncode == ExitCode.UNAVAILABLE
+    assert proc.stderr.strip().count("\n") == 0 and "no Java found (Spark needs Java 17" in proc.stderr
+    hide = ("import sys; sys.modules['pyspark'] = None; sys.argv = ['analyzer', *sys.argv[1:]]; "
+            "from analyzer.cli import main; main()")
+    proc = subprocess.run([sys.executable, "-c", hide, *run[3:]], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == ExitCode.UNAVAILABLE
+    assert proc.stderr.strip().count("\n") == 0 and "PySpark is not installed: pip install 'incident-analyzer[spark]'" in proc.stderr
+
+
+def test_payments_from_hive_partitioned_parquet(tmp_path, spark):
+    """--spark-transactions: the payments from a hive-partitioned Parquet directory (the lake's
+    layout; the partition column comes back last) give the same answer."""
+    duck_path = scenario_db(tmp_path / "duck")
+    with Database(duck_path) as db:
+        lake = tmp_path / "lake" / "payments"
+        lake.parent.mkdir()
+        db.execute(f"COPY (SELECT * FROM main.transactions) TO '{lake}' (FORMAT parquet, PARTITION_BY (type))").fetchall()
+        analyze(db)
+    assert sorted(p.name for p in lake.iterdir()) == ["type=payment", "type=refund"]
+    spark_path = tmp_path / "spark" / "scenario.duckdb"
+    spark_path.parent.mkdir()
+    shutil.copy(duck_path, spark_path)
+    spark_analyze(spark_path, spark, transactions=str(lake))
+    assert_same(tables(duck_path), tables(spark_path))
+    assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
