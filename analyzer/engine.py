@@ -265,7 +265,7 @@ def payments_engine(db: Database, engine: str = "duckdb", *, master: str | None 
     try:
         yield spark
     finally:
-        spark.drop_scratch(keep=("priced_transactions",))
+        spark.drop_scratch(keep=())
 
 
 def spark_dir(db_path: str) -> Path:

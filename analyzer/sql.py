@@ -30,7 +30,7 @@ from typing import Any
 Params = Sequence[Any] | Mapping[str, Any] | None
 Template = str | Callable[[str], str]
 
-_PLACEHOLDER = re.compile(r"\{\{([a-z_][a-z0-9_]*)(?::([a-z_][a-z0-9_]*))?\}\}")
+_PLACEHOLDER = re.compile(r"\{\{([a-z_][a-z0-9_]*)(?::([a-z_][a-z0-9_.]*))?\}\}")  # arg: a column, maybe qualified
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 
@@ -42,10 +42,19 @@ DIALECTS: dict[str, dict[str, Template]] = {
         "epoch_minute": lambda col: f"epoch_ms({col}) // 60000",
         # the raw payments, whatever schema an analysis (--label) puts first on the search path
         "raw_transactions": "main.transactions",
+        # CTE hints (Spark has none: it decides itself)
+        "materialized": "MATERIALIZED",
+        "not_materialized": "NOT MATERIALIZED",
+        # the instant $tolerance_ms milliseconds before an instant column
+        "tolerance_before": lambda col: f"{col} - to_milliseconds($tolerance_ms)",
     },
     "spark": {
         "epoch_minute": lambda col: f"unix_millis({col}) DIV 60000",
         "raw_transactions": "raw_transactions",
+        "materialized": "",
+        "not_materialized": "",
+        # exact: in epoch microseconds (Spark's interval from a bound number is not a literal)
+        "tolerance_before": lambda col: f"timestamp_micros(unix_micros({col}) - $tolerance_ms * 1000)",
     },
 }
 

@@ -41,6 +41,9 @@ def tables(db_path: Path) -> dict:
             "users": db.rows("SELECT * FROM affected_users ORDER BY user_id"),
             "txns": db.rows("SELECT * FROM affected_transactions ORDER BY txn_id"),
             "priced": db.scalar("SELECT count(*) FROM priced_transactions"),
+            "exceptions": db.rows("SELECT * FROM priced_exceptions ORDER BY txn_id"),
+            "priced_digest": db.scalar("SELECT sum(hash(txn_id, expected, excess, explained_by, intended_version, lagged)) "
+                                       "FROM priced_transactions"),
             "impact": db.rows("SELECT change_id, rank, excess_introduced, payments_over FROM change_impact ORDER BY rank"),
         }
 
@@ -53,6 +56,8 @@ def assert_same(duck: dict, spark: dict) -> None:
     assert spark["users"] == duck["users"]
     assert spark["txns"] == duck["txns"]
     assert spark["priced"] == duck["priced"]
+    assert spark["exceptions"] == duck["exceptions"]          # what Spark priced, row for row
+    assert spark["priced_digest"] == duck["priced_digest"]    # and the whole view over it
     assert spark["impact"] == duck["impact"]
 
 
@@ -84,19 +89,21 @@ def test_commands_work_unchanged_on_a_spark_analysis(sample_db, spark_sample, cl
 
 
 def test_spark_results_live_in_the_database(spark_sample):
-    """Small derived tables copied in; the per-payment one a view over Parquet beside the file."""
+    """Spark's results copied into the file: the notable payments stored (priced_exceptions), the
+    per-payment view over them and the transactions as on DuckDB; no Parquet of results left beside it."""
     with Database(spark_sample, read_only=True) as db:
         kinds = dict(db.rows("SELECT table_name, table_type FROM information_schema.tables "
-                             "WHERE table_name IN ('priced_transactions', 'affected_transactions')"))
+                             "WHERE table_name IN ('priced_transactions', 'priced_exceptions', 'priced_ordinary', "
+                             "'affected_transactions')"))
         payments = db.scalar("SELECT count(*) FROM transactions WHERE type = 'payment' AND campaign_id = "
                              "(SELECT campaign_id FROM incident_summary)")
         priced = db.scalar("SELECT count(*) FROM priced_transactions")
-    assert kinds == {"priced_transactions": "VIEW", "affected_transactions": "BASE TABLE"}
-    assert priced == payments
-    files = list(spark_dir(str(spark_sample)).glob("*/priced_transactions/*.parquet"))
-    assert files
-    # only the handed-over table is kept (the scratch tables are removed)
-    assert {p.name for p in spark_dir(str(spark_sample)).glob("*/*") if p.is_dir()} == {"priced_transactions"}
+        stored = db.scalar("SELECT count(*) FROM priced_exceptions")
+    assert kinds == {"priced_transactions": "VIEW", "priced_ordinary": "VIEW", "priced_exceptions": "BASE TABLE",
+                     "affected_transactions": "BASE TABLE"}
+    assert priced == payments and 0 < stored < payments
+    # the scratch tables of the run are removed (only the exported payments stay, for the next run)
+    assert not [p for p in spark_dir(str(spark_sample)).glob("*/*") if p.is_dir()]
 
 
 def scenario_db(tmp_path: Path) -> Path:
@@ -128,10 +135,10 @@ def test_scenario_same_answer_as_duckdb(tmp_path, spark):
     with Database(duck_path) as db:
         analyze(db)
     shutil.copy(duck_path, spark_path)
-    spark_analyze(spark_path, spark)   # over a DuckDB analysis: its priced_transactions table becomes a view
+    spark_analyze(spark_path, spark)   # over a DuckDB analysis
     duck, on_spark = tables(duck_path), tables(spark_path)
     assert_same(duck, on_spark)
-    with Database(spark_path) as db:    # and back: DuckDB replaces the view with its table
+    with Database(spark_path) as db:    # and back
         analyze(db)
     assert_same(duck, tables(spark_path))
     s = on_spark["summary"]

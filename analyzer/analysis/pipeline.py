@@ -8,10 +8,9 @@ raw tables are never written.
 
 `payments` is the engine that runs the statements reading the payments (analyzer/engine.py):
 DuckDB itself by default, or Spark (analyze --engine spark), which runs payment_groups,
-fix_candidates, priced_transactions and affected_transactions where the payments live; the
-results come back into the DuckDB file (the small ones copied in, priced_transactions attached
-as a view over its Parquet), and the statements over the config log, the events and those
-small derived tables run on DuckDB as always.
+fix_candidates and priced_exceptions where the payments live (the same SQL files); their
+results are copied into the DuckDB file, and the statements over the config log, the events
+and those small derived tables, and the views of priced_transactions, are DuckDB's as always.
 """
 
 from __future__ import annotations
@@ -167,17 +166,14 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
                   "bad_from": period.bad_from, "fix_from": period.fix_from,
                   "bad_seq": period.bad_seq, "fix_seq": period.fix_seq,
                   "tolerance_ms": params.lag_tolerance_ms}
+        # the notable payments, on the payments' engine (one statement for both), copied in from
+        # Spark; the ordinary rest a view over them and the transactions (priced_transactions.sql)
+        payments.run_file("analysis/priced_exceptions", priced)
         if elsewhere:
-            # priced whole on the other engine, as Parquet beside the database; the stored part
-            # is the rows of it that matter, the computed part the rest (priced_from_parquet.sql)
-            payments.run_file("analysis/priced_transactions", priced)
-            parquet = payments.parquet_path("priced_transactions")
-            db.run_file("analysis/priced_from_parquet", schema=quote_ident(schema_name),
-                        path=quote_literal(str(parquet / "*.parquet")))
-        else:
-            db.run_file("analysis/priced_transactions", priced, **priced_view_templates(
-                schema_name, currency_view=params.currency is not None and schema_name != "main",
-                campaigns=campaigns, period=period))
+            local.write_table("priced_exceptions", payments.read_table("priced_exceptions"))
+        db.run_file("analysis/priced_transactions", **priced_view_templates(
+            schema_name, currency_view=params.currency is not None and schema_name != "main",
+            campaigns=campaigns, period=period))
         db.run_file("analysis/affected", {"exploit_min_txns": params.exploit_min_txns,
                                  "exploit_scenes": list(params.exploit_scenes)})
         last = db.scalar("SELECT max(ts) FROM affected_transactions") or period.fix_from or period.bad_from

@@ -109,7 +109,7 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
             engine.load_transactions(str(parquet))
             analyze(db, AnalysisParams(memory_limit=memory_limit or ANALYZE_MEMORY_LIMIT), payments=engine)
             seconds = time.perf_counter() - start
-            engine.drop_scratch(keep=("priced_transactions",))
+            engine.drop_scratch(keep=())
         session.stop()
 
     elif case == "report":

@@ -1,8 +1,8 @@
--- priced_transactions in Spark SQL: the same statement as analysis/priced_transactions.sql in
--- the forms Spark accepts (array_contains, no [NOT] MATERIALIZED hints, the lag tolerance in
--- epoch microseconds (exact), max_by); kept apart only while that file is being reworked.
--- priced_transactions: every payment of the incident campaign(s), priced against its intended
--- config (DESIGN.md, "The model of a discount").
+-- priced_exceptions: the payments of the incident campaign(s) that matter, priced against
+-- their intended config (DESIGN.md, "The model of a discount"): every payment the live version
+-- alone does not price (not explained by it, lagged, logged with another version, no version
+-- live: "hard") and every payment with an excess (in the bad period). The ordinary rest is
+-- the view priced_ordinary (priced_transactions.sql), and priced_transactions the two together.
 --   live_*       the version live at the payment's instant (interval join on [valid_from, valid_until))
 --   explained_by the version whose apply() reproduces the logged discount: the logged
 --                config_version when it does, else the live one, else the latest version live
@@ -10,16 +10,15 @@
 --   intended_*   inside the bad period [bad_from, fix_from): the version from just before the
 --                bad change; outside: explained_by when it is a good version, else the live one
 --   expected = apply(intended, payment); excess = discount - expected (either sign)
--- Only payments that the live version does not explain (or whose logged version disagrees)
--- meet the wider candidate join: near a change, that is a few; elsewhere, anomalies. The rest
--- (simple) are priced from the live version alone, with no further join.
--- Memory: `live` is not materialized (it is a scan and an interval join, cheap to run twice);
--- only the few hard rows are. Materializing every payment of the campaign here once took more
--- memory than the whole rest of the analysis.
+-- One statement for both engines (analyze --engine duckdb | spark): written in the forms DuckDB
+-- and Spark SQL both accept (array_contains, max_by over a tuple, a plain column list), with
+-- the dialect templates of analyzer/sql.py for what they spell differently:
+-- {{materialized}} / {{not_materialized}} (DuckDB's CTE hints, nothing on Spark) and
+-- {{tolerance_before:col}} (the instant $tolerance_ms before col).
 -- Parameters: $campaigns VARCHAR[], $bad_campaign, $bad_from, $fix_from (NULL = still open),
 --   $bad_seq, $fix_seq (NULL = still open), $tolerance_ms.
--- Grain: one row per payment (txn_id) of the campaigns.
-CREATE OR REPLACE TABLE priced_transactions AS
+-- Grain: one row per notable payment (txn_id).
+CREATE OR REPLACE TABLE priced_exceptions AS
 WITH v AS (
     SELECT * FROM config_versions WHERE array_contains($campaigns, campaign_id)
 ), pre AS (
@@ -28,7 +27,7 @@ WITH v AS (
            prev_discount_value AS pre_value, prev_max_discount AS pre_cap, prev_min_amount AS pre_min,
            prev_scenes AS pre_scenes, prev_enabled AS pre_enabled
     FROM config_versions WHERE campaign_id = $bad_campaign AND version_seq = $bad_seq
-), live AS (
+), live AS {{not_materialized}} (
     SELECT t.txn_id, t.ts, t.user_id, t.merchant_id, t.scene, t.amount, t.discount, t.campaign_id,
            t.config_version AS logged_version,
            v.version_seq AS live_seq, v.version AS live_version, v.change_id AS live_change_id,
@@ -37,28 +36,37 @@ WITH v AS (
     FROM transactions t
     LEFT JOIN v ON v.campaign_id = t.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
     WHERE t.type = 'payment' AND array_contains($campaigns, t.campaign_id)
-), simple AS (
-    -- the common case: the live version reproduces the discount and the log agrees; only the
-    -- bad period changes what is intended (the config from before the bad change)
-    SELECT l.txn_id, l.ts, l.user_id, l.merchant_id, l.scene, l.amount, l.discount, l.campaign_id, l.logged_version,
-           l.live_version, l.live_change_id,
-           false AS version_disagrees,
-           l.live_version AS explained_by, l.live_change_id AS explained_change_id,
-           false AS lagged,
-           l.in_bad_period,
-           (l.campaign_id = $bad_campaign AND l.live_seq >= $bad_seq AND ($fix_seq IS NULL OR l.live_seq < $fix_seq)) AS priced_by_bad_version,
-           CASE WHEN l.in_bad_period THEN p.pre_version ELSE l.live_version END AS intended_version,
-           CASE WHEN l.in_bad_period THEN p.pre_change_id ELSE l.live_change_id END AS intended_change_id,
+), notable AS {{materialized}} (
+    -- one pass: the hard payments, and the simple ones of the bad period whose intended config
+    -- (the one before the bad change) gives another discount
+    SELECT l.*, (l.live_seq IS NOT NULL AND l.discount = l.by_live
+                 AND (l.logged_version IS NULL OR l.logged_version = l.live_version)) AS is_simple,
            CASE WHEN l.in_bad_period
                 THEN apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene)
-                ELSE l.by_live END AS expected
+           END AS by_pre
     FROM live l LEFT JOIN pre p ON true
-    WHERE l.live_seq IS NOT NULL AND l.discount = l.by_live
-      AND (l.logged_version IS NULL OR l.logged_version = l.live_version)
+    WHERE NOT (l.live_seq IS NOT NULL AND l.discount = l.by_live
+               AND (l.logged_version IS NULL OR l.logged_version = l.live_version))
+       OR (l.in_bad_period AND l.discount IS DISTINCT FROM
+           apply_discount(p.pre_type, p.pre_value, p.pre_cap, p.pre_min, p.pre_scenes, p.pre_enabled, l.amount, l.scene))
+), simple AS (
+    -- priced by the live version alone, but with an excess: the bad period's intended config differs
+    SELECT n.txn_id, n.ts, n.user_id, n.merchant_id, n.scene, n.amount, n.discount, n.campaign_id, n.logged_version,
+           n.live_version, n.live_change_id,
+           false AS version_disagrees,
+           n.live_version AS explained_by, n.live_change_id AS explained_change_id,
+           false AS lagged,
+           n.in_bad_period,
+           (n.campaign_id = $bad_campaign AND n.live_seq >= $bad_seq AND ($fix_seq IS NULL OR n.live_seq < $fix_seq)) AS priced_by_bad_version,
+           CASE WHEN n.in_bad_period THEN p.pre_version ELSE n.live_version END AS intended_version,
+           CASE WHEN n.in_bad_period THEN p.pre_change_id ELSE n.live_change_id END AS intended_change_id,
+           CASE WHEN n.in_bad_period THEN n.by_pre ELSE n.by_live END AS expected
+    FROM notable n LEFT JOIN pre p ON true
+    WHERE n.is_simple
 ), hard AS (
-    SELECT * FROM live
-    WHERE NOT (live_seq IS NOT NULL AND discount = by_live
-               AND (logged_version IS NULL OR logged_version = live_version))
+    SELECT txn_id, ts, user_id, merchant_id, scene, amount, discount, campaign_id, logged_version,
+           live_seq, live_version, live_change_id, by_live, in_bad_period
+    FROM notable WHERE NOT is_simple
 ), candidates AS (
     SELECT h.txn_id, v.version_seq,
            apply_discount(v.discount_type, v.discount_value, v.max_discount, v.min_amount, v.scenes, v.enabled, h.amount, h.scene) AS by_v,
@@ -67,7 +75,7 @@ WITH v AS (
     JOIN v
       ON v.campaign_id = h.campaign_id
      AND (v.version = h.logged_version
-          OR (v.valid_from <= h.ts AND unix_micros(v.valid_until) > unix_micros(h.ts) - $tolerance_ms * 1000))
+          OR (v.valid_from <= h.ts AND v.valid_until > {{tolerance_before:h.ts}}))
 ), explained AS (
     SELECT c.txn_id,
            max_by(c.version_seq, (c.is_logged, c.version_seq)) AS explained_seq
