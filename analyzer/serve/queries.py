@@ -67,7 +67,8 @@ def problem(db: Database) -> Problem | None:
     """None when the database holds an analyzed incident; else what is missing and what to run."""
     path = db.path
     found = db.existing_tables((*RAW_TABLES, *DERIVED_TABLES))
-    if not all(t in found for t in RAW_TABLES) or not db.scalar("SELECT count(*) FROM transactions"):
+    # EXISTS, not count(*): transactions may be a view over Parquet files (a count reads them all)
+    if not all(t in found for t in RAW_TABLES) or not db.scalar("SELECT EXISTS (SELECT 1 FROM transactions)"):
         return Problem("The database is empty", f"{path} holds no transactions yet: ingest the logs first.",
                        f"analyzer ingest --db {path} --transactions ... --config-changes ... --events ...")
     missing = [t for t in DERIVED_TABLES if t not in found]

@@ -38,11 +38,12 @@ DASHBOARD_VIEWS = 20  # page views per page, for p50 / p95
 LOAD_SESSIONS = 20  # concurrent Streamlit sessions of the "dashboard under load" case
 GIB = 1024 ** 3
 
-# Targets of issue 6 (stated for 10M and 50M payments; shown at every size). Ingest of Parquet
-# in place: half DuckDB's own load (a copy of CSV keeps the 1.5x of a copy).
+# Targets of the engine-speed issue (stated for 10M and 50M payments; shown at every size).
+# Ingest of Parquet in place: half DuckDB's own load (a copy keeps the 1.5x of a copy);
+# analyze: 4x the raw scan of the columns it reads, from where it reads them.
 INGEST_VS_REFERENCE = 1.5
 INPLACE_VS_REFERENCE = 0.5
-ANALYZE_VS_SCAN = 3.0
+ANALYZE_VS_SCAN = 4.0
 SPEEDUP_VS_PANDAS = 6.0
 SPEEDUP_VS_POLARS = 2.0
 ANALYZE_PEAK_RSS = 2 * GIB
