@@ -15,6 +15,7 @@ import sys
 from decimal import Decimal
 
 import duckdb
+import polars as pl
 import pytest
 
 from analyzer.db import Database
@@ -145,6 +146,10 @@ def test_the_drill_down_shows_the_users_payments_masked_or_not(db):
     assert sum(affected.get_column("excess").to_list()) == real["excess_total"]
     assert {"amount", "discount", "expected", "excess", "logged_version", "explained_by", "refunded_amount"} <= set(plain.columns)
     assert queries.user_payments(db, real["user_id"], mask=True).is_empty()  # masked: only the pseudonym resolves
+    notable = queries.user_payments(db, masked, mask=True, ordinary=False)  # the stored ones only, no scan
+    assert notable.equals(hidden.filter(pl.col("txn_id").is_in(
+        [r[0] for r in db.rows("SELECT txn_id FROM priced_exceptions WHERE user_id = ?", [real["user_id"]])])))
+    assert notable.filter(notable.get_column("affected")).height == real["affected_txns"]
 
 
 def test_the_unfiltered_download_is_the_report_export(db, tmp_path):
@@ -299,9 +304,13 @@ def test_the_user_drill_down(app, db):
     open_page(app, "views/affected_users.py")
     top = table(app, "users_table").iloc[0]
     app.text_input(key="drill_user").input(top["user_id"]).run()
-    payments = table(app, "user_payments_table")
+    notable = table(app, "user_payments_table")
     real = db.scalar("SELECT user_id FROM affected_users WHERE pseudonym(user_id) = ?", [top["user_id"]])
-    assert len(payments) == db.scalar("SELECT count(*) FROM priced_transactions WHERE user_id = ?", [real])
+    assert len(notable) == db.scalar("SELECT count(*) FROM priced_exceptions WHERE user_id = ?", [real])
+    app.toggle(key="drill_ordinary").set_value(True).run()  # every priced payment of the user, ordinary too
+    payments = table(app, "user_payments_table")
+    assert len(payments) == db.scalar("SELECT count(*) FROM priced_transactions WHERE user_id = ?", [real]) > len(notable)
+    assert set(notable["txn_id"]) < set(payments["txn_id"])
     assert {"amount", "discount", "expected", "excess", "logged_version", "refunded_amount"} <= set(payments.columns)
     shown = {m.label: m.value for m in app.metric}
     assert shown["Affected"] == count(int(top["affected_txns"]))

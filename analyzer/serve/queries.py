@@ -206,11 +206,13 @@ def affected_users_totals(db: Database, filters: UserFilters = UserFilters(), *,
                   filters=_user_filter_sql(_id("user_id", mask), "scenes")).to_dicts()[0]
 
 
-def user_payments(db: Database, user: str, *, mask: bool = True) -> pl.DataFrame:
-    """Every priced payment of one affected user, given the id as shown (a pseudonym when masked)."""
+def user_payments(db: Database, user: str, *, mask: bool = True, ordinary: bool = True) -> pl.DataFrame:
+    """The priced payments of one affected user, given the id as shown (a pseudonym when
+    masked): every one, or with ordinary=False only the notable ones (stored: no scan)."""
     found = _query(db, "user_lookup", {"user": user}, shown="pseudonym" if mask else "user_id")
     user_id = found["user_id"][0] if found.height else None
-    return _query(db, "user_payments", {"user_id": user_id}, merchant_id=_id("merchant_id", mask))
+    return _query(db, "user_payments", {"user_id": user_id}, merchant_id=_id("merchant_id", mask),
+                  priced="priced_transactions" if ordinary else "priced_exceptions")
 
 
 def affected_users_export(filters: UserFilters = UserFilters(), *, mask: bool = True, tz: str = "UTC",

@@ -43,7 +43,7 @@ def pages() -> dict[str, Page]:
         page = queries.affected_users_page(db, mask=True)
         queries.affected_users_totals(db, mask=True)
         if page.height:
-            queries.user_payments(db, page["user_id"][0], mask=True)
+            queries.user_payments(db, page["user_id"][0], mask=True, ordinary=False)  # the page's default
 
     def merchants(db) -> None:
         shell(db)

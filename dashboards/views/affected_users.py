@@ -94,18 +94,24 @@ if selected_rows and selected_rows[0] < rows.height:
 st.subheader("One user's payments")
 user = st.text_input("User id (as shown)", key="drill_user", placeholder="select a row above, or type an id",
                      help="With masked ids, use the pseudonym (anon-...).").strip()
+ordinary = st.toggle("Also the user's ordinary payments", key="drill_ordinary",
+                     help="Ordinary payments (priced as logged, nothing wrong) are not stored: showing them "
+                          "reads every payment of the campaign, seconds on a large incident.")
 if user:
-    payments = data.user_payments(user, mask=ctx.mask)
+    payments = data.user_payments(user, mask=ctx.mask, ordinary=ordinary)
     if payments.is_empty():
         st.info(f"No affected user {data.plain(user)}" + (" (ids are masked: use the pseudonym, or reveal identifiers)."
                                                  if ctx.mask else "."))
     else:
         affected = payments.filter(payments.get_column("affected"))
-        data.cards([("Payments priced", count(payments.height)), ("Affected", count(affected.height)),
+        data.cards([("Payments priced" if ordinary else "Notable payments", count(payments.height)),
+                    ("Affected", count(affected.height)),
                     ("Excess", money(sum(affected.get_column("excess").to_list(), Decimal("0.00")))),
                     ("Refunded", money(sum(payments.get_column("refunded_amount").to_list(), Decimal("0.00"))))])
         data.table(payments, tz, key="user_payments_table",
                    labels={"ts": "time", "logged_version": "version (logged)", "explained_by": "priced by",
                            "intended_version": "intended"})
-        st.caption("Every payment of this user that the analysis priced (the analysed campaigns); "
-                   "'priced by' is the config version that explains the discount it got.")
+        st.caption(("Every payment of this user that the analysis priced (the analysed campaigns); " if ordinary else
+                    "This user's notable payments (affected, lagged or unexplained); the ordinary ones with "
+                    "the switch above; ")
+                   + "'priced by' is the config version that explains the discount it got.")
