@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -195,3 +196,40 @@ def test_an_empty_directory_is_an_input_error(tmp_path):
     (tmp_path / "lake").mkdir()
     res = run_cli("ingest", "--db", tmp_path / "x.duckdb", "--transactions", tmp_path / "lake")
     assert res.code == ExitCode.INPUT_ERROR and "without Parquet files" in res.stderr
+
+
+def test_a_time_window_reads_only_its_row_groups(sample_dir, tmp_path):
+    """Time pruning: a file written in time order (as exports are) with small row groups; a
+    window over priced_transactions (what second_metrics and the Timeline's range pages ask)
+    reads only the row groups whose ts statistics overlap it, through both views, and gives
+    the answer of reading everything."""
+    typed = tmp_path / "typed.parquet"
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute(f"""COPY (SELECT * REPLACE (CAST(ts AS TIMESTAMPTZ) AS ts,
+                                 CAST(amount AS DECIMAL(18,2)) AS amount, CAST(discount AS DECIMAL(18,2)) AS discount,
+                                 CAST(paid AS DECIMAL(18,2)) AS paid)
+                         FROM read_csv('{sample_dir / "transactions.csv"}', header = true, all_varchar = true,
+                                       ignore_errors = true)
+                         WHERE TRY_CAST(ts AS TIMESTAMPTZ) IS NOT NULL AND TRY_CAST(amount AS DECIMAL(18,2)) IS NOT NULL
+                           AND TRY_CAST(amount AS DECIMAL(38,6)) = TRY_CAST(amount AS DECIMAL(18,2))
+                           AND coalesce(TRY_CAST(discount AS DECIMAL(38,6)) = TRY_CAST(discount AS DECIMAL(18,2)), true)
+                           AND coalesce(TRY_CAST(paid AS DECIMAL(38,6)) = TRY_CAST(paid AS DECIMAL(18,2)), true)
+                         ORDER BY ts, txn_id)
+                    TO '{typed}' (FORMAT parquet, ROW_GROUP_SIZE 2048)""").fetchall()
+    groups = con.execute(f"SELECT count(DISTINCT row_group_id) FROM parquet_metadata('{typed}')").fetchall()[0][0]
+    con.close()
+    db_path = tmp_path / "window.duckdb"
+    assert ingest_cli(db_path, sample_dir, typed).code == 0
+    assert run_cli("analyze", "--db", db_path).code == 0
+    with Database(db_path, read_only=True) as db:
+        start, end = db.one("SELECT min(ts), min(ts) + INTERVAL 20 SECOND FROM affected_transactions")
+        window = "SELECT count(*), sum(excess), sum(amount) FROM priced_transactions WHERE ts >= $a AND ts < $b"
+        plan = db.execute("EXPLAIN ANALYZE " + window, {"a": start, "b": end}).fetchall()[0][1]
+        got = db.one(window, {"a": start, "b": end})
+        every = db.polars("SELECT ts, excess, amount FROM priced_transactions")
+    scanned = [(int(a), int(b)) for a, b in re.findall(r"Row Groups Scanned: (\d+) / (\d+)", plan) if int(b) == groups]
+    assert groups >= 8 and scanned and all(a < b / 4 for a, b in scanned), (groups, scanned)
+    inside = every.filter((every["ts"] >= start) & (every["ts"] < end))
+    assert got[0] == inside.height > 0
+    assert got[1] == sum(inside["excess"].to_list()) and got[2] == sum(inside["amount"].to_list())
