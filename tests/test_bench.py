@@ -153,3 +153,27 @@ def test_run_bench_end_to_end(inputs, tmp_path):
     assert "| ingest ÷ reference load |" in text and "| ingest --copy ÷ reference load |" in text
     assert "equal to the cent" in text
     assert not (inputs.dir.parent / f"work-{PAYMENTS}-parquet").exists()  # databases cleaned up
+
+
+def test_a_lake_larger_than_a_day_has_the_days_answer(inputs, analyzer_answer, sample_result, tmp_path, monkeypatch):
+    """Sizes above LAKE_DAY are a hive-partitioned lake: the incident day plus earlier days of
+    ordinary payments. Ingested in place from the glob and analyzed, the lake gives the incident
+    day's answer (the earlier days change no affected payment), and so do the pipelines reading
+    the lake's directory."""
+    from benchmarks.harness import data
+
+    monkeypatch.setattr(data, "LAKE_DAY", PAYMENTS)
+    lake = data.prepare(2 * PAYMENTS + PAYMENTS // 2, tmp_path / "data", sample=sample_result.out_dir)
+    days = sorted(p.name for p in lake.lake.glob("dt=*"))
+    assert days == ["dt=2025-01-14", "dt=2025-01-15", "dt=2025-01-16"]  # 2.5 days of rows, the last day partial
+    con = duckdb.connect()
+    counted = con.execute("SELECT count(*), count(*) FILTER (campaign_id IS NULL AND discount = 0) "
+                          "FROM read_parquet($p)", {"p": str(lake.parquet)}).fetchall()[0]
+    con.close()
+    assert counted[0] == lake.rows == 2 * PAYMENTS + PAYMENTS // 2
+    assert counted[1] >= lake.rows - inputs.rows  # every row of the earlier days is outside the campaign
+    assert _ingest_analyze(tmp_path / "lake.duckdb", lake, "parquet") == analyzer_answer
+    lake_answer = polars_pipeline(lake.pipeline_input(), lake.config_changes, campaign_id=lake.campaign_id,
+                                  bad_change_id=lake.bad_change_id, fix_change_id=lake.fix_change_id)
+    assert lake_answer.users_digest == analyzer_answer["users_digest"]
+    assert lake_answer.excess_cents == analyzer_answer["excess_cents"]

@@ -275,14 +275,14 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
         p.unlink(missing_ok=True)
 
     how = "Parquet read in place" if fmt == "parquet" else "copied"
-    case, _ = _repeat("ingest", f"analyzer ingest ({inputs.transactions(fmt).name}, {how}, + config changes + events)",
+    case, _ = _repeat("ingest", f"analyzer ingest ({inputs.input_name(fmt)}, {how}, + config changes + events)",
                       {**common, "case": "ingest", "db": str(ingested)}, repeat, rows, say)
     cases.append(case)
     if not case.ok:
         raise DataError(f"ingest failed, nothing else can run: {case.status}")
     if fmt == "parquet":
         copied = work / "copied.duckdb"
-        cases.append(_repeat("ingest_copy", f"analyzer ingest --copy ({inputs.transactions(fmt).name} copied into the "
+        cases.append(_repeat("ingest_copy", f"analyzer ingest --copy ({inputs.input_name(fmt)} copied into the "
                              "database, + config changes + events)",
                              {**common, "case": "ingest", "db": str(copied), "copy": True}, repeat, rows, say)[0])
         for p in (copied, Path(str(copied) + ".wal")):
@@ -336,7 +336,7 @@ def run_size(inputs: Inputs, *, fmt: str, repeat: int, memory_limit: str | None,
     answers = {"analyzer": _analyzer_answer(analyzed)}
     if spark and on_spark.exists():
         answers["spark"] = _analyzer_answer(on_spark)
-    pipeline_spec = {**common, "transactions": str(inputs.parquet), "campaign_id": inputs.campaign_id,
+    pipeline_spec = {**common, "transactions": str(inputs.pipeline_input()), "campaign_id": inputs.campaign_id,
                      "bad_change_id": inputs.bad_change_id, "fix_change_id": inputs.fix_change_id}
     for key, label in (("polars_minimal", "minimal polars pipeline: campaign filter, join_asof, intended config, "
                                           "group_by (no lag, no refunds: not compared)"),
