@@ -90,11 +90,8 @@ def prepare(payments: int, data_dir: Path, progress=None, *, sample: Path | None
     if payments > LAKE_DAY:
         return prepare_lake(payments, data_dir, progress, sample=sample)
     out = Path(data_dir) / f"sample-{payments}-seed{SEED}"
-    marker = out / "bench.json"
-    meta = json.loads(marker.read_text()) if marker.exists() else None
-    if meta is None or meta.get("data_version") != DATA_VERSION:
-        if out.exists():
-            shutil.rmtree(out)
+    meta = _kept(out)
+    if meta is None:
         if progress:
             progress(f"generating {payments:,} payments into {out} (not timed)")
         if sample is not None:
@@ -106,8 +103,7 @@ def prepare(payments: int, data_dir: Path, progress=None, *, sample: Path | None
         if progress:
             progress(f"converting {out / 'transactions.csv'} to Parquet (not timed)")
         _to_parquet(out / "transactions.csv", out / "transactions.parquet")
-        meta = {"data_version": DATA_VERSION, "seed": SEED, "payments": payments, "rows": rows}
-        marker.write_text(json.dumps(meta, indent=2) + "\n")
+        meta = _keep(out, {"payments": payments, "rows": rows})
     truth = json.loads((out / "truth" / "summary.json").read_text(encoding="utf-8"))
     return Inputs(payments=payments, dir=out, csv=out / "transactions.csv", parquet=out / "transactions.parquet",
                   config_changes=out / "config_changes.jsonl", events=out / "events.csv", rows=int(meta["rows"]),
@@ -120,11 +116,8 @@ def prepare_lake(payments: int, data_dir: Path, progress=None, *, sample: Path |
     days of ordinary payments (benchmarks/harness/sql/quiet_day.sql) as make up the size."""
     day = prepare(LAKE_DAY, data_dir, progress, sample=sample)
     out = Path(data_dir) / f"lake-{payments}-seed{SEED}"
-    marker = out / "bench.json"
-    meta = json.loads(marker.read_text()) if marker.exists() else None
-    if meta is None or meta.get("data_version") != DATA_VERSION:
-        if out.exists():
-            shutil.rmtree(out)
+    meta = _kept(out)
+    if meta is None:
         incident = out / "transactions" / "dt=2025-01-16"
         incident.mkdir(parents=True)
         os.link(day.parquet, incident / "part-0.parquet")  # the same bytes, no copy
@@ -145,10 +138,27 @@ def prepare_lake(payments: int, data_dir: Path, progress=None, *, sample: Path |
                 rows += con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(target)}).fetchall()[0][0]
         finally:
             con.close()
-        meta = {"data_version": DATA_VERSION, "seed": SEED, "payments": payments, "rows": rows, "day": LAKE_DAY}
-        marker.write_text(json.dumps(meta, indent=2) + "\n")
+        meta = _keep(out, {"payments": payments, "rows": rows, "day": LAKE_DAY})
     return dataclasses.replace(day, payments=payments, dir=out, parquet=out / "transactions" / "*" / "*.parquet",
                                rows=int(meta["rows"]), lake=out / "transactions")
+
+
+def _kept(out: Path) -> dict | None:
+    """The marker of inputs generated earlier with this layout, else None (and `out` emptied)."""
+    marker = out / "bench.json"
+    meta = json.loads(marker.read_text()) if marker.exists() else None
+    if meta is not None and meta.get("data_version") == DATA_VERSION:
+        return meta
+    if out.exists():
+        shutil.rmtree(out)
+    return None
+
+
+def _keep(out: Path, meta: dict) -> dict:
+    """Mark `out` complete: later runs reuse it."""
+    meta = {"data_version": DATA_VERSION, "seed": SEED, **meta}
+    (out / "bench.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
 
 
 def _to_parquet(csv: Path, parquet: Path) -> None:
