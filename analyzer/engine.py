@@ -35,6 +35,8 @@ SPARK_INSTALL_HINT = "pip install 'incident-analyzer[spark]' (or `uv sync --extr
 CONNECT_TIMEOUT_S = 5.0
 _CTAS = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(?:TEMP\s+)?TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(.*)$",
                    re.DOTALL | re.IGNORECASE)
+_VIEW = re.compile(r"^CREATE\s+OR\s+REPLACE\s+TEMP(?:ORARY)?\s+VIEW\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(.*)$",
+                   re.DOTALL | re.IGNORECASE)
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -171,7 +173,8 @@ class SparkEngine:
     """The payments on Spark. Every `CREATE OR REPLACE [TEMP] TABLE x AS ...` of a statement file
     is written as Parquet under `workdir` and read back as the temporary view `x`, so the next
     statements read the result once computed, and the large ones can be handed to DuckDB as
-    Parquet. `workdir` must be reachable by every executor (a shared file system on a cluster)."""
+    Parquet; a `CREATE OR REPLACE TEMP VIEW x AS ...` with parameters is the view of the query
+    with them bound. `workdir` must be reachable by every executor (a shared file system on a cluster)."""
 
     dialect = "spark"
 
@@ -204,6 +207,10 @@ class SparkEngine:
         for statement in sql.script(name, dialect=self.dialect, **templates):
             if (m := _CTAS.match(statement)) is not None:
                 self._materialize(m.group(1), self._sql(m.group(2), params))
+            elif (m := _VIEW.match(statement)) is not None and sql.parameters(m.group(2)):
+                # Spark's SQL views take no parameter markers: the view of the query with its
+                # parameters bound (analysis/priced_transactions.sql)
+                self._sql(m.group(2), params).createOrReplaceTempView(m.group(1))
             else:
                 self._sql(statement, params).collect()
 
