@@ -218,6 +218,8 @@ def test_errors_are_one_line(tmp_path, cli):
     assert remote.code == ExitCode.UNAVAILABLE and "cannot reach the Spark master sc://127.0.0.1:9" in remote.stderr
     wrong = cli("analyze", "--db", db_path, "--spark-master", "local[2]")
     assert wrong.code == ExitCode.USAGE_ERROR and "need --engine spark" in wrong.stderr
+    elsewhere = cli("analyze", "--db", db_path, "--spark-dir", tmp_path / "scratch")
+    assert elsewhere.code == ExitCode.USAGE_ERROR and "--spark-dir need --engine spark" in elsewhere.stderr
 
 
 def test_missing_java_and_pyspark_are_one_line(tmp_path):
@@ -255,3 +257,42 @@ def test_payments_from_hive_partitioned_parquet(tmp_path, spark):
     spark_analyze(spark_path, spark, transactions=str(lake))
     assert_same(tables(duck_path), tables(spark_path))
     assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
+
+
+def test_spark_dir_puts_the_runs_and_the_export_elsewhere(tmp_path, spark):
+    """--spark-dir: Spark's run directories and the exported payments go there, not beside the
+    database; the answer is the same."""
+    duck_path = scenario_db(tmp_path / "duck")
+    with Database(duck_path) as db:
+        analyze(db)
+    spark_path = tmp_path / "spark" / "scenario.duckdb"
+    spark_path.parent.mkdir()
+    shutil.copy(duck_path, spark_path)
+    scratch = tmp_path / "scratch"
+    spark_analyze(spark_path, spark, workdir=str(scratch))
+    assert_same(tables(duck_path), tables(spark_path))
+    assert not spark_dir(str(spark_path)).exists()
+    assert [p.name[:13] for p in scratch.iterdir()] == ["transactions-"]   # the export, kept; the run removed
+
+
+def test_stale_runs_are_removed_but_not_one_a_view_reads(tmp_path, spark):
+    """The run directories an earlier analysis left behind (killed half-way) are removed at the
+    next one; a run directory a view of the database still reads, and anything that is not a run
+    directory, stay."""
+    db_path = scenario_db(tmp_path)
+    runs = spark_dir(str(db_path))
+    stale = runs / "0123456789ab" / "priced_exceptions"
+    stale.mkdir(parents=True)
+    (stale / "part-0.parquet").write_bytes(b"left by a killed run")
+    read = runs / "abcdef012345" / "extra"
+    read.mkdir(parents=True)
+    notes = runs / "notes"
+    notes.mkdir()
+    with Database(db_path) as db:
+        db.execute(f"COPY (SELECT 1 AS x) TO '{read / 'part-0.parquet'}' (FORMAT parquet)").fetchall()
+        db.execute(f"CREATE VIEW extra AS SELECT * FROM read_parquet('{read}/*.parquet')").fetchall()
+    spark_analyze(db_path, spark)
+    assert sorted(p.name[:13] for p in runs.iterdir()) == ["abcdef012345", "notes", "transactions-"]
+    with Database(db_path, read_only=True) as db:
+        assert db.scalar("SELECT x FROM extra") == 1
+        assert db.scalar("SELECT CAST(excess_total AS VARCHAR) FROM incident_summary") == "319.50"
