@@ -133,7 +133,7 @@ def test_spark_results_live_in_the_database(spark_sample):
 
 def scenario_db(tmp_path: Path) -> Path:
     """test_engine's edge case (lag after a change, a partial fix still wrong, a lag tail after
-    the rollback) with a refund and duplicated rows, ingested from CSV."""
+    the rollback) with a refund, two disputed refunds and duplicated rows, ingested from CSV."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     changes = tmp_path / "changes.jsonl"
     changes.write_text("\n".join(json.dumps(dict(zip(
@@ -145,6 +145,9 @@ def scenario_db(tmp_path: Path) -> Path:
     lines.append(lines[2])  # an exact duplicate (P2)
     lines.append(lines[4])  # and another (P4)
     lines.append("R1,2025-01-16T07:10:00Z,u1,M1,transfer,800.00,0.00,CMP,refund,P2")  # P2 fully refunded
+    # disputed refunds, never applied: more than P5 paid (80.00), and of a payment not loaded
+    lines.append("R2,2025-01-16T07:11:00.123456Z,u3,M1,shopping,90.00,0.00,CMP,refund,P5")
+    lines.append("R3,2025-01-16T07:12:00Z,u9,M1,transfer,5.00,0.00,CMP,refund,PX")
     txns = tmp_path / "txns.csv"
     txns.write_text("\n".join(lines) + "\n", encoding="utf-8")
     db_path = tmp_path / "scenario.duckdb"
@@ -173,10 +176,16 @@ def test_scenario_same_answer_as_duckdb(tmp_path, spark):
     assert {r[0]: r for r in on_spark["txns"]}.keys() == {"P2", "P4", "P5"}
     assert s["excess_total"] == "319.50" and s["net_excess_total"] == "119.50"  # P2's 200 refunded
     columns = [c for c, _ in on_spark["payment_refunds"][0]]
-    assert [dict(zip(columns, r)) for r in on_spark["payment_refunds"][1]] == [{
-        "txn_id": "P2", "refunds": 1, "refunded_amount": Decimal("800.00"),
-        "last_refund_at": datetime(2025, 1, 16, 7, 10, tzinfo=UTC), "applied_refunds": 1,
-        "applied_amount": Decimal("800.00"), "applied_last_at": datetime(2025, 1, 16, 7, 10, tzinfo=UTC)}]
+    assert [dict(zip(columns, r)) for r in on_spark["payment_refunds"][1]] == [
+        {"txn_id": "P2", "refunds": 1, "refunded_amount": Decimal("800.00"),
+         "last_refund_at": datetime(2025, 1, 16, 7, 10, tzinfo=UTC), "applied_refunds": 1,
+         "applied_amount": Decimal("800.00"), "applied_last_at": datetime(2025, 1, 16, 7, 10, tzinfo=UTC)},
+        {"txn_id": "P5", "refunds": 1, "refunded_amount": Decimal("90.00"),
+         "last_refund_at": datetime(2025, 1, 16, 7, 11, 0, 123456, tzinfo=UTC), "applied_refunds": 0,
+         "applied_amount": None, "applied_last_at": None},
+        {"txn_id": "PX", "refunds": 1, "refunded_amount": Decimal("5.00"),
+         "last_refund_at": datetime(2025, 1, 16, 7, 12, tzinfo=UTC), "applied_refunds": 0,
+         "applied_amount": None, "applied_last_at": None}]
     assert sum(r[-1] for r in on_spark["minute_metrics"][1]) == Decimal("319.50")
     assert sum(r[6] for r in on_spark["second_metrics"][1]) == 3           # affected_txns, second by second
     with Database(duck_path, read_only=True) as duck_db, Database(spark_path, read_only=True) as spark_db:
