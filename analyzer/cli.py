@@ -313,10 +313,13 @@ def formats() -> None:
 @click.option("--spark-transactions", default=None, metavar="PARQUET|TABLE",
               help="With --engine spark: the payments as Parquet (file, directory, hive partitions) or a Spark "
                    "catalog table (default: the database's own, exported once to Parquet beside it).")
+@click.option("--spark-dir", "spark_dir", default=None, metavar="DIR",
+              help="With --engine spark: where Spark writes its run directories and the exported payments "
+                   "(default: <db>.spark beside the database); one per database, earlier runs in it are removed.")
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
             lag_tolerance: float, exploit_min_txns: int, tz: str | None, label: str, currency: str | None,
             strict: bool, timeline_context: int, verify_mode: str, engine: str, spark_master: str | None,
-            spark_remote: str | None, spark_transactions: str | None) -> None:
+            spark_remote: str | None, spark_transactions: str | None, spark_dir: str | None) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
     from analyzer import store
     from analyzer.analysis import labels
@@ -338,7 +341,8 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
     with store.writer(db_path, "analyze") as db:
         verify(db, verify_mode)
         with payments_engine(db, engine, master=spark_master, remote=spark_remote,
-                             transactions=spark_transactions) as payments, QueryProgressBar(db, "analyzing"):
+                             transactions=spark_transactions, workdir=spark_dir) as payments, \
+                QueryProgressBar(db, "analyzing"):
             run_analyze(db, params, payments=payments)
         data = load_summary(db)
     _print_summary(data)

@@ -35,7 +35,11 @@ SPARK_INSTALL_HINT = "pip install 'incident-analyzer[spark]' (or `uv sync --extr
 CONNECT_TIMEOUT_S = 5.0
 _CTAS = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(?:TEMP\s+)?TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(.*)$",
                    re.DOTALL | re.IGNORECASE)
+_VIEW = re.compile(r"^CREATE\s+OR\s+REPLACE\s+TEMP(?:ORARY)?\s+VIEW\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(.*)$",
+                   re.DOTALL | re.IGNORECASE)
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+# the name of a run directory (SparkEngine.workdir): nothing else under --spark-dir is removed
+_RUN_DIR = re.compile(r"^[0-9a-f]{12}$")
 
 
 class Engine(Protocol):
@@ -171,7 +175,8 @@ class SparkEngine:
     """The payments on Spark. Every `CREATE OR REPLACE [TEMP] TABLE x AS ...` of a statement file
     is written as Parquet under `workdir` and read back as the temporary view `x`, so the next
     statements read the result once computed, and the large ones can be handed to DuckDB as
-    Parquet. `workdir` must be reachable by every executor (a shared file system on a cluster)."""
+    Parquet; a `CREATE OR REPLACE TEMP VIEW x AS ...` with parameters is the view of the query
+    with them bound. `workdir` must be reachable by every executor (a shared file system on a cluster)."""
 
     dialect = "spark"
 
@@ -204,6 +209,10 @@ class SparkEngine:
         for statement in sql.script(name, dialect=self.dialect, **templates):
             if (m := _CTAS.match(statement)) is not None:
                 self._materialize(m.group(1), self._sql(m.group(2), params))
+            elif (m := _VIEW.match(statement)) is not None and sql.parameters(m.group(2)):
+                # Spark's SQL views take no parameter markers: the view of the query with its
+                # parameters bound (analysis/priced_transactions.sql)
+                self._sql(m.group(2), params).createOrReplaceTempView(m.group(1))
             else:
                 self._sql(statement, params).collect()
 
@@ -236,10 +245,13 @@ class SparkEngine:
         return self.tables[name]
 
     def drop_scratch(self, keep: tuple[str, ...]) -> None:
-        """Remove the Parquet of the materialized tables, except `keep` (handed to DuckDB)."""
+        """Remove the Parquet of the materialized tables, except `keep` (handed to DuckDB), and
+        the run directory when nothing is kept."""
         for name, path in list(self.tables.items()):
             if name not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def transaction(self):
         # Spark has no transactions: the DuckDB file's transaction (analyze) is the atomic step
@@ -248,20 +260,28 @@ class SparkEngine:
 
 @contextmanager
 def payments_engine(db: Database, engine: str = "duckdb", *, master: str | None = None,
-                    remote: str | None = None, transactions: str | None = None) -> Iterator[Engine]:
+                    remote: str | None = None, transactions: str | None = None,
+                    workdir: str | Path | None = None) -> Iterator[Engine]:
     """The engine that analyses the payments of `db`: DuckDB itself, or a Spark session with the
     payments from `transactions` (Parquet or a catalog table; default: the database's own
-    payments exported once to Parquet next to it, analysis/export_transactions.sql)."""
+    payments exported once to Parquet, analysis/export_transactions.sql). Spark's run
+    directories and the export go under `workdir` (--spark-dir; default beside the database),
+    where the run directories of earlier analyses are removed first (stale_runs)."""
     if engine == "duckdb":
-        if master or remote or transactions:
-            raise UsageError("--spark-master, --spark-remote and --spark-transactions need --engine spark")
+        if master or remote or transactions or workdir:
+            raise UsageError("--spark-master, --spark-remote, --spark-transactions and --spark-dir need --engine spark")
         yield DuckDBEngine(db)
         return
     if engine != "spark":
         raise UsageError(f"--engine {engine}: one of {', '.join(ENGINES)}")
+    base = Path(os.path.abspath(workdir)) if workdir else spark_dir(db.path)
+    if base.exists() and not base.is_dir():
+        raise UsageError(f"--spark-dir {workdir}: not a directory")
     session = spark_session(master, remote)
-    spark = SparkEngine(session, spark_dir(db.path))
-    spark.load_transactions(transactions or str(export_transactions(db)))
+    spark = SparkEngine(session, base)
+    for stale in stale_runs(db, base):
+        shutil.rmtree(stale, ignore_errors=True)
+    spark.load_transactions(transactions or str(export_transactions(db, base)))
     try:
         yield spark
     finally:
@@ -269,16 +289,28 @@ def payments_engine(db: Database, engine: str = "duckdb", *, master: str | None 
 
 
 def spark_dir(db_path: str) -> Path:
-    """The directory beside the database where Spark's results (and the exported payments) go."""
+    """The directory beside the database where Spark's results (and the exported payments) go
+    unless --spark-dir says otherwise."""
     return Path(os.path.abspath(db_path + ".spark"))
 
 
-def export_transactions(db: Database) -> Path:
-    """The database's payments as Parquet beside it, written once per state of the inputs (the
-    fingerprint of the files ingested): every ingested database can be analysed on Spark."""
+def stale_runs(db: Database, base: Path) -> list[Path]:
+    """The run directories under `base` left by earlier analyses (a run that crashed or was
+    killed leaves its Parquet behind), except any a view of the database still reads."""
+    if not base.is_dir():
+        return []
+    views = "\n".join(r["sql"] for r in db.dicts_file("engine/view_texts"))
+    return sorted(run for run in base.iterdir()
+                  if run.is_dir() and _RUN_DIR.match(run.name) and str(run) not in views)
+
+
+def export_transactions(db: Database, base: Path | None = None) -> Path:
+    """The database's payments as Parquet under `base` (default beside the database), written
+    once per state of the inputs (the fingerprint of the files ingested): every ingested database
+    can be analysed on Spark."""
     db.run_file("analysis/inputs_state")
     fingerprint = db.scalar("SELECT fingerprint FROM main.inputs_now")
-    target = spark_dir(db.path) / f"transactions-{fingerprint[:16]}.parquet"
+    target = (base or spark_dir(db.path)) / f"transactions-{fingerprint[:16]}.parquet"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         for stale in target.parent.glob("transactions-*.parquet"):

@@ -35,11 +35,27 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 
 
+def _spark_span_text(col: str) -> str:
+    """max(col) - min(col) of a group, to the second, spelled as DuckDB prints that interval
+    ('00:03:12', '1 day 02:00:05', '2 days'): Spark prints its intervals otherwise."""
+    secs = f"((max(unix_micros({col})) - min(unix_micros({col}))) DIV 1000000)"
+    days = f"({secs} DIV 86400)"
+    return (f"concat_ws(' ', CASE WHEN {days} = 1 THEN '1 day' WHEN {days} > 1 THEN CAST({days} AS STRING) || ' days' END, "
+            f"CASE WHEN {days} = 0 OR {secs} % 86400 <> 0 THEN format_string('%02d:%02d:%02d', "
+            f"({secs} % 86400) DIV 3600, ({secs} % 3600) DIV 60, {secs} % 60) END)")
+
+
 # The constructs the two dialects spell differently, as templates every file may use.
 DIALECTS: dict[str, dict[str, Template]] = {
     "duckdb": {
         # the whole minute since the epoch of an instant, as an integer key
         "epoch_minute": lambda col: f"epoch_ms({col}) // 60000",
+        # the instant an epoch-minute key stands for
+        "minute_start": lambda col: f"to_timestamp({col} * 60)",
+        # an array's elements joined by a separator: {{array_join}}(arr, sep)
+        "array_join": "array_to_string",
+        # the span of an instant column over a group, to the second, as text
+        "span_text": lambda col: f"CAST(date_trunc('second', max({col}) - min({col})) AS VARCHAR)",
         # the raw payments, whatever schema an analysis (--label) puts first on the search path
         "raw_transactions": "main.transactions",
         # CTE hints (Spark has none: it decides itself)
@@ -50,6 +66,9 @@ DIALECTS: dict[str, dict[str, Template]] = {
     },
     "spark": {
         "epoch_minute": lambda col: f"unix_millis({col}) DIV 60000",
+        "minute_start": lambda col: f"timestamp_seconds({col} * 60)",
+        "array_join": "array_join",
+        "span_text": _spark_span_text,
         "raw_transactions": "raw_transactions",
         "materialized": "",
         "not_materialized": "",

@@ -1,12 +1,16 @@
-"""analyze --engine spark gives the DuckDB answer, to the cent: on the sample incident and on a
-hand-made scenario (pricing lag, a partial fix that is still wrong, duplicates), the summary
-(every computed key), affected_users and affected_transactions row for row, and the inferred
-bad and fix change. One local[2] Spark session for the test session (conftest.spark)."""
+"""analyze --engine spark gives the DuckDB answer, to the cent and the microsecond: on the sample
+incident and on a hand-made scenario (pricing lag, a partial fix that is still wrong,
+duplicates, a refund), the summary (every computed key), the inferred bad and fix change, and
+every table Spark computes (priced_exceptions, payment_refunds, the affected sets,
+minute_metrics, second_metrics) row for row, in the stored order, with the same column types.
+One local[2] Spark session for the test session (conftest.spark)."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +29,10 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 # keys that are about the run, not the incident
 RUN_KEYS = {"analyzed_at"}
+# the tables Spark computes and DuckDB copies in (analysis/affected.sql, metrics.sql), compared
+# as stored: every row, in the stored order (each statement's ORDER BY), with the column types
+SPARK_TABLES = ("payment_refunds", "affected_transactions", "unexplained_payments", "affected_users",
+                "affected_merchants", "affected_scenes", "minute_metrics", "second_metrics")
 
 
 def spark_analyze(db_path: Path, spark, **kwargs) -> None:
@@ -45,6 +53,12 @@ def tables(db_path: Path) -> dict:
             "priced_digest": db.scalar("SELECT sum(hash(txn_id, expected, excess, explained_by, intended_version, lagged)) "
                                        "FROM priced_transactions"),
             "impact": db.rows("SELECT change_id, rank, excess_introduced, payments_over FROM change_impact ORDER BY rank"),
+            # the pseudonyms are keyed per database (privacy_key): the ids they stand for here
+            "pseudonymised": db.rows("SELECT user_id FROM user_pseudonyms ORDER BY user_id"),
+            **{name: (db.rows("SELECT column_name, data_type FROM information_schema.columns "
+                              "WHERE table_name = ? ORDER BY ordinal_position", [name]),
+                      db.rows(f"SELECT * FROM {name}"))
+               for name in SPARK_TABLES},
         }
 
 
@@ -59,6 +73,11 @@ def assert_same(duck: dict, spark: dict) -> None:
     assert spark["exceptions"] == duck["exceptions"]          # what Spark priced, row for row
     assert spark["priced_digest"] == duck["priced_digest"]    # and the whole view over it
     assert spark["impact"] == duck["impact"]
+    assert spark["pseudonymised"] == duck["pseudonymised"]
+    for name in SPARK_TABLES:
+        columns, rows = duck[name]
+        assert spark[name][0] == columns, name            # DECIMAL(18,2), TIMESTAMP WITH TIME ZONE, ...
+        assert spark[name][1] == rows, name               # to the cent and the microsecond, in order
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +95,12 @@ def test_sample_same_answer_as_duckdb(sample_db, spark_sample, truth):
     assert on_spark["summary"]["bad_change_id"] == truth["bad_change_id"]
     assert on_spark["summary"]["excess_total"] == truth["excess_total"]
     assert on_spark["summary"]["affected_txns"] == truth["affected_txns"]
+    # not an empty comparison: every table Spark computed has rows, the exploiters their reasons
+    assert all(on_spark[name][1] for name in SPARK_TABLES if name != "unexplained_payments")
+    reasons = [r[-1] for r in on_spark["affected_users"][1] if r[-1] is not None]
+    assert reasons and all(re.search(r" payments in \d\d:\d\d:\d\d, excess -?\d+\.\d\d$", r) for r in reasons)
+    minute_excess = sum(r[-1] for r in on_spark["minute_metrics"][1])
+    assert f"{minute_excess:.2f}" == truth["excess_total"]
 
 
 def test_commands_work_unchanged_on_a_spark_analysis(sample_db, spark_sample, cli):
@@ -108,7 +133,7 @@ def test_spark_results_live_in_the_database(spark_sample):
 
 def scenario_db(tmp_path: Path) -> Path:
     """test_engine's edge case (lag after a change, a partial fix still wrong, a lag tail after
-    the rollback) with a refund and duplicated rows, ingested from CSV."""
+    the rollback) with a refund, two disputed refunds and duplicated rows, ingested from CSV."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     changes = tmp_path / "changes.jsonl"
     changes.write_text("\n".join(json.dumps(dict(zip(
@@ -120,6 +145,9 @@ def scenario_db(tmp_path: Path) -> Path:
     lines.append(lines[2])  # an exact duplicate (P2)
     lines.append(lines[4])  # and another (P4)
     lines.append("R1,2025-01-16T07:10:00Z,u1,M1,transfer,800.00,0.00,CMP,refund,P2")  # P2 fully refunded
+    # disputed refunds, never applied: more than P5 paid (80.00), and of a payment not loaded
+    lines.append("R2,2025-01-16T07:11:00.123456Z,u3,M1,shopping,90.00,0.00,CMP,refund,P5")
+    lines.append("R3,2025-01-16T07:12:00Z,u9,M1,transfer,5.00,0.00,CMP,refund,PX")
     txns = tmp_path / "txns.csv"
     txns.write_text("\n".join(lines) + "\n", encoding="utf-8")
     db_path = tmp_path / "scenario.duckdb"
@@ -147,6 +175,23 @@ def test_scenario_same_answer_as_duckdb(tmp_path, spark):
     assert s["rows_duplicate"] == 2
     assert {r[0]: r for r in on_spark["txns"]}.keys() == {"P2", "P4", "P5"}
     assert s["excess_total"] == "319.50" and s["net_excess_total"] == "119.50"  # P2's 200 refunded
+    columns = [c for c, _ in on_spark["payment_refunds"][0]]
+    assert [dict(zip(columns, r)) for r in on_spark["payment_refunds"][1]] == [
+        {"txn_id": "P2", "refunds": 1, "refunded_amount": Decimal("800.00"),
+         "last_refund_at": datetime(2025, 1, 16, 7, 10, tzinfo=UTC), "applied_refunds": 1,
+         "applied_amount": Decimal("800.00"), "applied_last_at": datetime(2025, 1, 16, 7, 10, tzinfo=UTC)},
+        {"txn_id": "P5", "refunds": 1, "refunded_amount": Decimal("90.00"),
+         "last_refund_at": datetime(2025, 1, 16, 7, 11, 0, 123456, tzinfo=UTC), "applied_refunds": 0,
+         "applied_amount": None, "applied_last_at": None},
+        {"txn_id": "PX", "refunds": 1, "refunded_amount": Decimal("5.00"),
+         "last_refund_at": datetime(2025, 1, 16, 7, 12, tzinfo=UTC), "applied_refunds": 0,
+         "applied_amount": None, "applied_last_at": None}]
+    assert sum(r[-1] for r in on_spark["minute_metrics"][1]) == Decimal("319.50")
+    assert sum(r[6] for r in on_spark["second_metrics"][1]) == 3           # affected_txns, second by second
+    with Database(duck_path, read_only=True) as duck_db, Database(spark_path, read_only=True) as spark_db:
+        # the same database's secret (a copy): the masked ids are identical
+        query = "SELECT pseudonym, user_id FROM user_pseudonyms ORDER BY user_id"
+        assert spark_db.rows(query) == duck_db.rows(query) != []
 
 
 def test_spark_decimal_rounding_is_half_away_from_zero(spark):
@@ -182,6 +227,8 @@ def test_errors_are_one_line(tmp_path, cli):
     assert remote.code == ExitCode.UNAVAILABLE and "cannot reach the Spark master sc://127.0.0.1:9" in remote.stderr
     wrong = cli("analyze", "--db", db_path, "--spark-master", "local[2]")
     assert wrong.code == ExitCode.USAGE_ERROR and "need --engine spark" in wrong.stderr
+    elsewhere = cli("analyze", "--db", db_path, "--spark-dir", tmp_path / "scratch")
+    assert elsewhere.code == ExitCode.USAGE_ERROR and "--spark-dir need --engine spark" in elsewhere.stderr
 
 
 def test_missing_java_and_pyspark_are_one_line(tmp_path):
@@ -219,3 +266,42 @@ def test_payments_from_hive_partitioned_parquet(tmp_path, spark):
     spark_analyze(spark_path, spark, transactions=str(lake))
     assert_same(tables(duck_path), tables(spark_path))
     assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
+
+
+def test_spark_dir_puts_the_runs_and_the_export_elsewhere(tmp_path, spark):
+    """--spark-dir: Spark's run directories and the exported payments go there, not beside the
+    database; the answer is the same."""
+    duck_path = scenario_db(tmp_path / "duck")
+    with Database(duck_path) as db:
+        analyze(db)
+    spark_path = tmp_path / "spark" / "scenario.duckdb"
+    spark_path.parent.mkdir()
+    shutil.copy(duck_path, spark_path)
+    scratch = tmp_path / "scratch"
+    spark_analyze(spark_path, spark, workdir=str(scratch))
+    assert_same(tables(duck_path), tables(spark_path))
+    assert not spark_dir(str(spark_path)).exists()
+    assert [p.name[:13] for p in scratch.iterdir()] == ["transactions-"]   # the export, kept; the run removed
+
+
+def test_stale_runs_are_removed_but_not_one_a_view_reads(tmp_path, spark):
+    """The run directories an earlier analysis left behind (killed half-way) are removed at the
+    next one; a run directory a view of the database still reads, and anything that is not a run
+    directory, stay."""
+    db_path = scenario_db(tmp_path)
+    runs = spark_dir(str(db_path))
+    stale = runs / "0123456789ab" / "priced_exceptions"
+    stale.mkdir(parents=True)
+    (stale / "part-0.parquet").write_bytes(b"left by a killed run")
+    read = runs / "abcdef012345" / "extra"
+    read.mkdir(parents=True)
+    notes = runs / "notes"
+    notes.mkdir()
+    with Database(db_path) as db:
+        db.execute(f"COPY (SELECT 1 AS x) TO '{read / 'part-0.parquet'}' (FORMAT parquet)").fetchall()
+        db.execute(f"CREATE VIEW extra AS SELECT * FROM read_parquet('{read}/*.parquet')").fetchall()
+    spark_analyze(db_path, spark)
+    assert sorted(p.name[:13] for p in runs.iterdir()) == ["abcdef012345", "notes", "transactions-"]
+    with Database(db_path, read_only=True) as db:
+        assert db.scalar("SELECT x FROM extra") == 1
+        assert db.scalar("SELECT CAST(excess_total AS VARCHAR) FROM incident_summary") == "319.50"

@@ -7,10 +7,14 @@ reports, timeline, incident summary. Re-running replaces every derived table ato
 raw tables are never written.
 
 `payments` is the engine that runs the statements reading the payments (analyzer/engine.py):
-DuckDB itself by default, or Spark (analyze --engine spark), which runs payment_groups,
-fix_candidates and priced_exceptions where the payments live (the same SQL files); their
-results are copied into the DuckDB file, and the statements over the config log, the events
-and those small derived tables, and the views of priced_transactions, are DuckDB's as always.
+DuckDB itself by default, or Spark (analyze --engine spark), which runs, where the payments
+live and from the same SQL files: payment_groups, fix_candidates, priced_exceptions (and its
+own priced_transactions views over them), the affected sets and payment_refunds (affected.sql),
+minute_metrics and second_metrics (metrics.sql). Their results are copied into the DuckDB file
+(small tables). DuckDB's always: config_versions (the config log), change_impact (it reads
+only payment_groups, copied in), user_pseudonyms (keyed with the database's secret, which stays
+in the file), peak_minute, milestones, scam_reports, timeline and incident_summary (the config
+log, the events and those small tables), and the stored views of priced_transactions.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ DEFAULT_TIMELINE_CONTEXT_MINUTES = 60
 # keeps every block it scans cached, up to 80% of the machine (3.3 GiB at 50M payments); with
 # it, the same analysis runs as fast in 1.7 GiB (benchmarks/README.md).
 ANALYZE_MEMORY_LIMIT = "1536MB"
+# The tables of affected.sql and metrics.sql, copied in from Spark, with the ORDER BY of their statements.
+AFFECTED_TABLES = {"payment_refunds": "txn_id", "affected_transactions": "ts, txn_id",
+                   "affected_users": "excess_total DESC, user_id",
+                   "affected_merchants": "excess_total DESC, merchant_id NULLS LAST",
+                   "affected_scenes": "excess_total DESC, scene NULLS LAST", "unexplained_payments": "ts, txn_id"}
+METRICS_TABLES = {"minute_metrics": "minute, campaign_id", "second_metrics": "second, campaign_id"}
 # config_versions columns Spark does without: the open end as 'infinity' (Spark has its own,
 # spark/analysis/config_versions.sql) and the comparison values only DuckDB's statements read.
 SPARK_LEFT_OUT = ("valid_until", "config_key", "prev_config_key", "diff")
@@ -171,14 +181,25 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
         payments.run_file("analysis/priced_exceptions", priced)
         if elsewhere:
             local.write_table("priced_exceptions", payments.read_table("priced_exceptions"))
+            # Spark's own priced_transactions (temporary views), which second_metrics reads there
+            payments.run_file("analysis/priced_transactions", priced, **priced_view_templates(
+                schema_name, currency_view=False, campaigns=campaigns, period=period, dialect=payments.dialect))
         db.run_file("analysis/priced_transactions", **priced_view_templates(
             schema_name, currency_view=params.currency is not None and schema_name != "main",
             campaigns=campaigns, period=period))
-        db.run_file("analysis/affected", {"exploit_min_txns": params.exploit_min_txns,
-                                 "exploit_scenes": list(params.exploit_scenes)})
+        # the affected sets and the payment_refunds, on the payments' engine, copied in from Spark
+        payments.run_file("analysis/affected", {"exploit_min_txns": params.exploit_min_txns,
+                                                "exploit_scenes": list(params.exploit_scenes)})
+        if elsewhere:
+            _copy_in(local, payments, AFFECTED_TABLES)
+        db.run_file("analysis/user_pseudonyms")  # keyed with the database's secret: DuckDB's only
         last = db.scalar("SELECT max(ts) FROM affected_transactions") or period.fix_from or period.bad_from
         end = max(last, period.fix_from or last)
-        db.run_file("analysis/metrics", {"window_from": period.bad_from - SECOND_METRICS_MARGIN, "window_to": end + SECOND_METRICS_MARGIN})
+        payments.run_file("analysis/metrics", {"window_from": period.bad_from - SECOND_METRICS_MARGIN,
+                                               "window_to": end + SECOND_METRICS_MARGIN})
+        if elsewhere:
+            _copy_in(local, payments, METRICS_TABLES)
+        db.run_file("analysis/peak_minute")
         changes = {"bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id}
         context_from = period.bad_from - timedelta(minutes=params.timeline_context_minutes)
         db.run_file("analysis/milestones", changes)
@@ -205,19 +226,35 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
     return AnalysisResult(period=period, campaigns=tuple(campaigns), display_tz=tz)
 
 
-def priced_view_templates(schema_name: str, *, currency_view: bool, campaigns, period: BadPeriod) -> dict[str, str]:
-    """The fixed literals of the priced_ordinary view (a view body takes no parameters): the
-    analysis's schema, the transactions it reads (its currency view, else main's), the period."""
+def priced_view_templates(schema_name: str, *, currency_view: bool, campaigns, period: BadPeriod,
+                          dialect: str = "duckdb") -> dict:
+    """The templates of the priced_ordinary view. DuckDB: the view stored in the analysis's
+    schema, with fixed literals (a stored view body takes no parameters): the transactions it
+    reads (its currency view, else main's), the period. Spark: temporary views over its own
+    `transactions` (the currency view when there is one), the placeholders the parameters of
+    priced_exceptions.sql themselves, bound when the view is defined."""
+    if dialect == "spark":
+        return {"view": lambda name: f"TEMP VIEW {name}", "table": lambda name: name, "transactions": "transactions",
+                **{name: f"${name}" for name in ("campaigns", "bad_campaign", "bad_from", "fix_from", "bad_seq", "fix_seq")}}
+
     def ts(value: datetime | None) -> str:
         return "CAST(NULL AS TIMESTAMPTZ)" if value is None else f"CAST({quote_literal(value.isoformat())} AS TIMESTAMPTZ)"
 
-    return {"schema": quote_ident(schema_name),
+    schema = quote_ident(schema_name)
+    return {"view": lambda name: f"VIEW {schema}.{name}", "table": lambda name: f"{schema}.{name}",
             "transactions": f"{quote_ident(schema_name if currency_view else 'main')}.transactions",
             "campaigns": "CAST([" + ", ".join(quote_literal(c) for c in campaigns) + "] AS VARCHAR[])",
             "bad_campaign": quote_literal(period.campaign_id),
             "bad_from": ts(period.bad_from), "fix_from": ts(period.fix_from),
             "bad_seq": str(int(period.bad_seq)),
             "fix_seq": "CAST(NULL AS BIGINT)" if period.fix_seq is None else str(int(period.fix_seq))}
+
+
+def _copy_in(local: DuckDBEngine, payments: Engine, tables: dict[str, str]) -> None:
+    """Spark's small result tables into the DuckDB file, each in its statement's order (the
+    Parquet Spark reads back keeps none)."""
+    for name, order_by in tables.items():
+        local.write_table(name, payments.read_table(name), order_by=order_by)
 
 
 def _drop_table(db: Database, schema_name: str, name: str) -> None:

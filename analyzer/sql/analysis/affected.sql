@@ -6,27 +6,36 @@
 -- the excess in and is listed (refunded_amount, partially_refunded).
 -- Exploit flag: a user with at least $exploit_min_txns affected payments in the exploit scenes
 -- ($exploit_scenes: transfers, card repayments...) is flagged, with the reason spelled out.
+-- One script for both engines (analyze --engine duckdb | spark): the forms DuckDB and Spark SQL
+-- both accept (array_* functions, FILTER (WHERE ...), CAST AS STRING), with the dialect
+-- templates of analyzer/sql.py for what they spell differently: {{array_join}} (an array's
+-- elements joined by a separator) and {{span_text:col}} (max(col) - min(col) of the group, to
+-- the second, as DuckDB prints an interval). user_pseudonyms is DuckDB's (user_pseudonyms.sql).
 -- Parameters: $exploit_min_txns, $exploit_scenes VARCHAR[].
 -- Grain: payment_refunds one row per refunded payment; affected_transactions one row per affected
--- payment; user_pseudonyms per affected user; affected_users per user_id;
--- affected_merchants per merchant_id; affected_scenes per scene.
+-- payment; affected_users per user_id; affected_merchants per merchant_id; affected_scenes per
+-- scene; unexplained_payments per payment no version explains.
 
 -- payment_refunds: the refunds of every refunded payment, all of them (refunds, refunded_amount,
 -- last_refund_at: what the user drill-down shows) and those applied (applied_*: not disputed, as
 -- an unknown payment's or one beyond what was paid, which are never applied). One scan of the
 -- refunds, here, so that a page never scans every transaction for one user's refunds.
 CREATE OR REPLACE TABLE payment_refunds AS
-WITH r AS (
-    SELECT r.original_txn_id AS txn_id, r.amount, r.ts,
-           r.txn_id IN (SELECT record_key FROM disputed WHERE kind = 'transactions'
-                        AND reason IN ('refund_unknown_payment', 'refund_exceeds_paid')) AS disputed
+WITH d AS (
+    -- a join, not `IN (subquery)` in the select list (which Spark refuses); distinct, so that a
+    -- refund disputed for two reasons is still one refund
+    SELECT DISTINCT record_key FROM disputed
+    WHERE kind = 'transactions' AND reason IN ('refund_unknown_payment', 'refund_exceeds_paid')
+), r AS (
+    SELECT r.original_txn_id AS txn_id, r.amount, r.ts, d.record_key IS NOT NULL AS disputed
     FROM transactions r
+    LEFT JOIN d ON d.record_key = r.txn_id
     WHERE r.type = 'refund' AND r.original_txn_id IS NOT NULL
 )
 SELECT txn_id, count(*) AS refunds, CAST(sum(amount) AS DECIMAL(18,2)) AS refunded_amount, max(ts) AS last_refund_at,
-       count(*) FILTER (NOT disputed) AS applied_refunds,
-       CAST(sum(amount) FILTER (NOT disputed) AS DECIMAL(18,2)) AS applied_amount,
-       max(ts) FILTER (NOT disputed) AS applied_last_at
+       count(*) FILTER (WHERE NOT disputed) AS applied_refunds,
+       CAST(sum(amount) FILTER (WHERE NOT disputed) AS DECIMAL(18,2)) AS applied_amount,
+       max(ts) FILTER (WHERE NOT disputed) AS applied_last_at
 FROM r
 GROUP BY txn_id
 ORDER BY txn_id;
@@ -58,19 +67,19 @@ SELECT
     CAST(sum(expected) AS DECIMAL(18,2)) AS expected_total,
     CAST(sum(excess) AS DECIMAL(18,2)) AS excess_total,
     CAST(sum(net_excess) AS DECIMAL(18,2)) AS net_excess_total,
-    count(*) FILTER (fully_refunded) AS fully_refunded_txns,
-    count(*) FILTER (partially_refunded) AS partially_refunded_txns,
+    count(*) FILTER (WHERE fully_refunded) AS fully_refunded_txns,
+    count(*) FILTER (WHERE partially_refunded) AS partially_refunded_txns,
     min(ts) AS first_affected_at,
     max(ts) AS last_affected_at,
-    list_sort(list_distinct(list(scene))) AS scenes,
+    array_sort(array_distinct(array_agg(scene))) AS scenes,
     count(DISTINCT merchant_id) AS merchants,
-    count(*) FILTER (list_contains($exploit_scenes, scene)) AS exploit_scene_txns,
-    count(*) FILTER (list_contains($exploit_scenes, scene)) >= $exploit_min_txns AS exploit_flag,
-    CASE WHEN count(*) FILTER (list_contains($exploit_scenes, scene)) >= $exploit_min_txns THEN
-        count(*) FILTER (list_contains($exploit_scenes, scene)) || ' affected '
-        || array_to_string(list_sort(list_distinct(list(scene) FILTER (list_contains($exploit_scenes, scene)))), '/')
-        || ' payments in ' || CAST(date_trunc('second', max(ts) - min(ts)) AS VARCHAR)
-        || ', excess ' || CAST(CAST(sum(excess) AS DECIMAL(18,2)) AS VARCHAR)
+    count(*) FILTER (WHERE array_contains($exploit_scenes, scene)) AS exploit_scene_txns,
+    count(*) FILTER (WHERE array_contains($exploit_scenes, scene)) >= $exploit_min_txns AS exploit_flag,
+    CASE WHEN count(*) FILTER (WHERE array_contains($exploit_scenes, scene)) >= $exploit_min_txns THEN
+        CAST(count(*) FILTER (WHERE array_contains($exploit_scenes, scene)) AS STRING) || ' affected '
+        || {{array_join}}(array_sort(array_distinct(array_agg(scene) FILTER (WHERE array_contains($exploit_scenes, scene)))), '/')
+        || ' payments in ' || {{span_text:ts}}
+        || ', excess ' || CAST(CAST(sum(excess) AS DECIMAL(18,2)) AS STRING)
     END AS exploit_reason
 FROM affected_transactions
 GROUP BY user_id
@@ -86,7 +95,7 @@ SELECT
     CAST(sum(expected) AS DECIMAL(18,2)) AS expected_total,
     CAST(sum(excess) AS DECIMAL(18,2)) AS excess_total,
     CAST(sum(net_excess) AS DECIMAL(18,2)) AS net_excess_total,
-    list_sort(list_distinct(list(scene))) AS scenes,
+    array_sort(array_distinct(array_agg(scene))) AS scenes,
     min(ts) AS first_affected_at,
     max(ts) AS last_affected_at
 FROM affected_transactions
@@ -107,12 +116,6 @@ SELECT
 FROM affected_transactions
 GROUP BY scene
 ORDER BY excess_total DESC, scene NULLS LAST;
-
--- user_pseudonyms: every affected user's id and its pseudonym (the id as the masked pages show
--- it): the drill-down finds a masked user by comparing stored text, without hashing every id.
--- Not sorted: a scan of the affected users is milliseconds, the sort was seconds of analyze.
-CREATE OR REPLACE TABLE user_pseudonyms AS
-SELECT pseudonym(user_id) AS pseudonym, user_id FROM affected_users;
 
 -- Payments no version explains (no config live within the lag tolerance reproduces the
 -- logged discount): listed for the review, whether or not they are affected.

@@ -6,13 +6,15 @@
 -- second_metrics: the same per second and campaign, for the analysed campaigns, from
 --   $window_from to $window_to (the incident with a margin): fine enough to see the lag second by second.
 -- Rates are ratios, not money: DOUBLE is fine there; money stays DECIMAL(18,2).
--- peak_minute: the minute with the most excess (the timeline's milestone and the summary's figure).
+-- One script for both engines (analyze --engine duckdb | spark), with the dialect template
+-- {{minute_start:col}} (the instant an epoch-minute key stands for). The peak minute is DuckDB's
+-- (peak_minute.sql), over the minute_metrics copied in.
 -- Parameters: $window_from, $window_to.
 
 CREATE OR REPLACE TABLE minute_metrics AS
 WITH pay AS (
     -- from payment_groups.sql (the pass over every payment shared with change_impact)
-    SELECT to_timestamp(minute_key * 60) AS minute, campaign_id,
+    SELECT {{minute_start:minute_key}} AS minute, campaign_id,
            CAST(sum(payments) AS BIGINT) AS payments, CAST(sum(amount) AS DECIMAL(18,2)) AS amount,
            CAST(sum(discount) AS DECIMAL(18,2)) AS discount
     FROM payment_groups
@@ -34,9 +36,9 @@ WITH pay AS (
     SELECT date_trunc('second', ts) AS second, campaign_id,
            count(*) AS payments, CAST(sum(amount) AS DECIMAL(18,2)) AS amount,
            CAST(sum(discount) AS DECIMAL(18,2)) AS discount,
-           count(*) FILTER (excess <> 0) AS affected_txns,
+           count(*) FILTER (WHERE excess <> 0) AS affected_txns,
            CAST(sum(excess) AS DECIMAL(18,2)) AS excess,
-           count(*) FILTER (priced_by_bad_version) AS priced_by_bad_version
+           count(*) FILTER (WHERE priced_by_bad_version) AS priced_by_bad_version
     FROM priced_transactions
     WHERE ts >= $window_from AND ts < $window_to
     GROUP BY ALL
@@ -46,7 +48,3 @@ SELECT second, campaign_id, payments, amount, discount,
        affected_txns, excess, priced_by_bad_version
 FROM pay
 ORDER BY second, campaign_id;
-
-CREATE OR REPLACE TEMP VIEW peak_minute AS
-SELECT minute, campaign_id, excess, affected_txns FROM minute_metrics
-WHERE affected_txns > 0 ORDER BY excess DESC, minute LIMIT 1;

@@ -9,22 +9,25 @@
 -- explained_by = its live version, so affected, lagged and unexplained payments are all in
 -- priced_exceptions (affected.sql and incident_summary.sql read it directly). Writing every
 -- payment took two thirds of analyze (38 of 58 s at 50M payments) for rows nothing needs stored.
--- Placeholders (the views take no parameters; fixed literals built by pipeline.py with
---   quote_literal): {{schema}} the analysis's schema, {{transactions}} the qualified
---   transactions it reads, {{campaigns}}, {{bad_campaign}}, {{bad_from}}, {{fix_from}},
---   {{bad_seq}}, {{fix_seq}}: the values of priced_exceptions.sql's parameters.
+-- One file for both engines (pipeline.priced_view_templates). On DuckDB the views are stored in
+--   the analysis's schema and take no parameters: {{view:name}} / {{table:name}} qualify a name
+--   with the schema, and {{transactions}} (the qualified transactions it reads), {{campaigns}},
+--   {{bad_campaign}}, {{bad_from}}, {{fix_from}}, {{bad_seq}}, {{fix_seq}} are fixed literals
+--   built with quote_literal: the values of priced_exceptions.sql's parameters. On Spark they are
+--   temporary views (second_metrics reads them) and those placeholders are the bound parameters
+--   themselves ($bad_from, ...), bound when the view is defined (engine.SparkEngine.run_file).
 -- Grain: one row per payment (txn_id) of the campaigns.
 -- The ordinary payments, computed when read: the same columns as priced_exceptions. A payment
 -- is here exactly when it is not there (the live version prices it, the log agrees, and the
 -- intended discount equals the logged one), so the union holds every payment once.
-CREATE OR REPLACE VIEW {{schema}}.priced_ordinary AS
+CREATE OR REPLACE {{view:priced_ordinary}} AS
 WITH v AS (
-    SELECT * FROM {{schema}}.config_versions WHERE list_contains({{campaigns}}, campaign_id)
+    SELECT * FROM {{table:config_versions}} WHERE array_contains({{campaigns}}, campaign_id)
 ), pre AS (
     SELECT prev_version AS pre_version, prev_change_id AS pre_change_id, prev_discount_type AS pre_type,
            prev_discount_value AS pre_value, prev_max_discount AS pre_cap, prev_min_amount AS pre_min,
            prev_scenes AS pre_scenes, prev_enabled AS pre_enabled
-    FROM {{schema}}.config_versions WHERE campaign_id = {{bad_campaign}} AND version_seq = {{bad_seq}}
+    FROM {{table:config_versions}} WHERE campaign_id = {{bad_campaign}} AND version_seq = {{bad_seq}}
 ), live AS (
     SELECT t.txn_id, t.ts, t.user_id, t.merchant_id, t.scene, t.amount, t.discount, t.campaign_id,
            t.config_version AS logged_version,
@@ -33,7 +36,7 @@ WITH v AS (
            (t.campaign_id = {{bad_campaign}} AND t.ts >= {{bad_from}} AND ({{fix_from}} IS NULL OR t.ts < {{fix_from}})) AS in_bad_period
     FROM {{transactions}} t
     JOIN v ON v.campaign_id = t.campaign_id AND t.ts >= v.valid_from AND t.ts < v.valid_until
-    WHERE t.type = 'payment' AND list_contains({{campaigns}}, t.campaign_id)
+    WHERE t.type = 'payment' AND array_contains({{campaigns}}, t.campaign_id)
 ), priced AS (
     -- an ordinary payment's expected discount is its logged one (that is what makes it
     -- ordinary), so only the bad period's payments are priced a second time, in the filter
@@ -54,7 +57,7 @@ WITH v AS (
 )
 SELECT *, CAST(0 AS DECIMAL(18,2)) AS excess FROM priced;
 
-CREATE OR REPLACE VIEW {{schema}}.priced_transactions AS
-SELECT * FROM {{schema}}.priced_exceptions
+CREATE OR REPLACE {{view:priced_transactions}} AS
+SELECT * FROM {{table:priced_exceptions}}
 UNION ALL
-SELECT * FROM {{schema}}.priced_ordinary;
+SELECT * FROM {{table:priced_ordinary}};
