@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
 from contextlib import nullcontext
@@ -71,6 +72,15 @@ def db_option(help_text: str):
 
 def label_option(help_text: str = "Which analysis (analyze --label); default: the default one."):
     return click.option("--label", default="default", show_default=True, help=help_text)
+
+
+def check_memory_limit(value: str | None) -> str | None:
+    """A --memory-limit as DuckDB reads it (8GB, 1536MB, 2GiB), or a usage error; None: not given."""
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", value.strip(), re.IGNORECASE):
+        raise UsageError(f"--memory-limit {value!r}: give a size such as 8GB, 1536MB or 2GiB")
+    return value.strip()
 
 
 def _open_analysis(db_path: Path, label: str):
@@ -214,20 +224,25 @@ class ManyPathsCommand(click.Command):
               help="Accept floating-point money columns (Parquet FLOAT/DOUBLE), rounded half away from zero.")
 @click.option("--copy", is_flag=True,
               help="Copy Parquet transactions into the database instead of reading them in place.")
+@click.option("--memory-limit", default=None, metavar="SIZE",
+              help="DuckDB's memory limit for this command, e.g. 8GB (default 1536MB; spills to disk beyond it).")
 def ingest(db_path: Path, transactions: tuple[str, ...], config_changes: tuple[str, ...], events: tuple[str, ...],
            tz: str | None, mapping: Path | None, fmt: str | None, encoding: str | None, currency: str | None,
-           float_money: str | None, copy: bool) -> None:
+           float_money: str | None, copy: bool, memory_limit: str | None) -> None:
     """Validate and load input files into DuckDB, quarantining bad rows (Parquet transactions
     are validated and read in place; --copy copies them)."""
     from analyzer import store
     from analyzer.ingest import ingest as run_ingest
+    from analyzer.ingest.loader import INGEST_MEMORY_LIMIT
 
     if not (transactions or config_changes or events):
         raise UsageError("nothing to ingest: give --transactions, --config-changes and/or --events")
+    memory_limit = check_memory_limit(memory_limit) or INGEST_MEMORY_LIMIT
     with store.writer(db_path, "ingest") as db, QueryProgressBar(db, "ingest") as bar:
         report = run_ingest(db, transactions=transactions, config_changes=config_changes, events=events,
                             tz=tz, mapping=mapping, encoding=encoding, fmt=fmt, currency=currency,
-                            float_money=float_money, progress=bar.step, copy=copy)
+                            float_money=float_money, progress=bar.step, copy=copy,
+                            memory_limit=memory_limit)
     _print_ingest(report)
     if report.failures:
         lines = []
@@ -316,14 +331,17 @@ def formats() -> None:
 @click.option("--spark-dir", "spark_dir", default=None, metavar="DIR",
               help="With --engine spark: where Spark writes its run directories and the exported payments "
                    "(default: <db>.spark beside the database); one per database, earlier runs in it are removed.")
+@click.option("--memory-limit", default=None, metavar="SIZE",
+              help="DuckDB's memory limit for this command, e.g. 8GB (default 1536MB; spills to disk beyond it).")
 def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, fix_change: str | None,
             lag_tolerance: float, exploit_min_txns: int, tz: str | None, label: str, currency: str | None,
             strict: bool, timeline_context: int, verify_mode: str, engine: str, spark_master: str | None,
-            spark_remote: str | None, spark_transactions: str | None, spark_dir: str | None) -> None:
+            spark_remote: str | None, spark_transactions: str | None, spark_dir: str | None,
+            memory_limit: str | None) -> None:
     """Reconstruct the incident: versions, excess, affected sets, timeline, summary."""
     from analyzer import store
     from analyzer.analysis import labels
-    from analyzer.analysis.pipeline import AnalysisParams
+    from analyzer.analysis.pipeline import ANALYZE_MEMORY_LIMIT, AnalysisParams
     from analyzer.analysis.pipeline import analyze as run_analyze
     from analyzer.analysis.summary import load_summary
     from analyzer.engine import payments_engine
@@ -335,7 +353,8 @@ def analyze(db_path: Path, campaigns: tuple[str, ...], bad_change: str | None, f
     params = AnalysisParams(campaigns=campaigns, bad_change=bad_change, fix_change=fix_change,
                             lag_tolerance_ms=round(lag_tolerance * 1000), exploit_min_txns=exploit_min_txns,
                             display_tz=tz, label=label, currency=currency, strict=strict,
-                            timeline_context_minutes=timeline_context)
+                            timeline_context_minutes=timeline_context,
+                            memory_limit=check_memory_limit(memory_limit) or ANALYZE_MEMORY_LIMIT)
     if not db_path.exists():
         raise InputError("database file does not exist (run `analyzer ingest` first)", path=str(db_path))
     with store.writer(db_path, "analyze") as db:

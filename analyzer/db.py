@@ -33,6 +33,7 @@ class Database:
                  _connection: duckdb.DuckDBPyConnection | None = None):
         self.path = str(path)
         self.read_only = read_only
+        self.memory_limit = memory_limit  # as opened (memory_limited puts it back)
         if _connection is not None:
             self.con = _connection
         else:
@@ -155,6 +156,24 @@ class Database:
         missing = [n for n in names if not self.has_table(n)]
         if missing:
             raise DataError(f"{self.path}: no table {', '.join(missing)} yet; {hint}")
+
+    @contextmanager
+    def memory_limited(self, limit: str | None) -> Iterator[None]:
+        """DuckDB's memory limit for the block (spilling to disk beyond it), then the one the
+        database was opened with (or DuckDB's default) back; None keeps the connection's own.
+        ingest and analyze run under one by default."""
+        if not limit:
+            yield
+            return
+        self.run_file("analysis/memory_limit", {"memory_limit": limit})
+        try:
+            yield
+        finally:
+            # the limit as opened, exactly (DuckDB shows a limit rounded: 2.7 GiB reads back as 2.6)
+            if self.memory_limit:
+                self.run_file("analysis/memory_limit", {"memory_limit": self.memory_limit})
+            else:
+                self.execute("RESET memory_limit").fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

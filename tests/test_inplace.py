@@ -233,3 +233,28 @@ def test_a_time_window_reads_only_its_row_groups(sample_dir, tmp_path):
     inside = every.filter((every["ts"] >= start) & (every["ts"] < end))
     assert got[0] == inside.height > 0
     assert got[1] == sum(inside["excess"].to_list()) and got[2] == sum(inside["amount"].to_list())
+
+
+def test_ingest_and_analyze_run_under_a_memory_limit_and_put_the_previous_back(sample_dir, tmp_path):
+    """ingest and analyze keep DuckDB within a memory limit (1536MB by default, --memory-limit),
+    spilling beyond it, and leave the connection's own limit as it was; a size DuckDB cannot read
+    is a usage error before anything is loaded."""
+    from analyzer.analysis.pipeline import AnalysisParams, analyze
+
+    db_path = tmp_path / "limited.duckdb"
+    with Database(db_path, memory_limit="3GB") as db:
+        before = db.scalar("SELECT current_setting('memory_limit')")
+        report = ingest(db, transactions=[sample_dir / "transactions.csv"],
+                        config_changes=[sample_dir / "config_changes.jsonl"], events=[sample_dir / "events.csv"],
+                        tz=TZ, memory_limit="256MB")
+        assert report.totals("transactions")["rows_loaded"] > 0
+        assert db.scalar("SELECT current_setting('memory_limit')") == before
+        analyze(db, AnalysisParams(memory_limit="256MB"))
+        assert db.scalar("SELECT current_setting('memory_limit')") == before
+        assert db.scalar("SELECT count(*) FROM affected_users") > 0
+    res = run_cli("ingest", "--db", tmp_path / "other.duckdb", "--transactions", sample_dir / "transactions.csv",
+                  "--tz", TZ, "--memory-limit", "lots")
+    assert res.code == ExitCode.USAGE_ERROR and "--memory-limit 'lots'" in res.stderr
+    assert not (tmp_path / "other.duckdb").exists()
+    res = run_cli("analyze", "--db", db_path, "--memory-limit", "1GB")
+    assert res.code == 0, res.stderr

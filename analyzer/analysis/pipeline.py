@@ -43,9 +43,9 @@ DEFAULT_EXPLOIT_SCENES = ("transfer", "credit_card_repayment")
 SECOND_METRICS_MARGIN = timedelta(minutes=3)
 # The timeline starts this long before the bad change; older rows are context, shown collapsed.
 DEFAULT_TIMELINE_CONTEXT_MINUTES = 60
-# analyze keeps DuckDB within this much memory unless told otherwise. Without a limit DuckDB
-# keeps every block it scans cached, up to 80% of the machine (3.3 GiB at 50M payments); with
-# it, the same analysis runs as fast in 1.7 GiB (benchmarks/README.md).
+# analyze keeps DuckDB within this much memory unless told otherwise (analyze --memory-limit).
+# Without a limit DuckDB keeps every block it scans cached, up to 80% of the machine (3.3 GiB at
+# 50M payments); with it, the same analysis runs as fast in 1.5 GiB (benchmarks/README.md).
 ANALYZE_MEMORY_LIMIT = "1536MB"
 # The tables of affected.sql and metrics.sql, copied in from Spark, with the ORDER BY of their statements.
 AFFECTED_TABLES = {"payment_refunds": "txn_id", "affected_transactions": "ts, txn_id",
@@ -100,14 +100,8 @@ def analyze(db: Database, params: AnalysisParams = AnalysisParams(), payments: E
     check_campaigns(db, params.campaigns)
     params = check_currency(payments, params)
     tz = incident_zone(db, params.display_tz)
-    previous_limit = db.scalar("SELECT current_setting('memory_limit')")
-    if params.memory_limit:
-        db.run_file("analysis/memory_limit", {"memory_limit": params.memory_limit})
-    try:
+    with db.memory_limited(params.memory_limit):
         return _analyze(db, params, tz, payments)
-    finally:
-        if params.memory_limit:
-            db.run_file("analysis/memory_limit", {"memory_limit": previous_limit})
 
 
 def check_campaigns(db: Database, campaigns: tuple[str, ...]) -> None:

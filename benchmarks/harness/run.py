@@ -217,7 +217,10 @@ def _run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         proc = subprocess.run([sys.executable, "-m", "benchmarks.harness.worker", json.dumps(spec), str(out)],
                               capture_output=True, text=True, cwd=CHECKOUT)
         if proc.returncode != 0 or not out.exists():
-            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            # the error's own line (DuckDB appends advice after it), then the last lines
+            first = [line for line in lines if "Error:" in line or "Exception:" in line][:1]
+            tail = "\n".join(first + [line for line in lines[-5:] if line not in first])
             raise CaseFailed(f"{spec['case']} exited with {proc.returncode}: {tail}")
         return json.loads(out.read_text(encoding="utf-8"))
 

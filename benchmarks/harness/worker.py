@@ -60,12 +60,14 @@ def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     elif case == "ingest":
         from analyzer.db import Database
         from analyzer.ingest import ingest
+        from analyzer.ingest.loader import INGEST_MEMORY_LIMIT
 
         _fresh(db_path)
         start = time.perf_counter()
         with Database(db_path, memory_limit=memory_limit) as db:
             report = ingest(db, transactions=[spec["transactions"]], config_changes=[spec["config_changes"]],
-                            events=[spec["events"]], tz=spec["tz"], copy=bool(spec.get("copy")))
+                            events=[spec["events"]], tz=spec["tz"], copy=bool(spec.get("copy")),
+                            memory_limit=memory_limit or INGEST_MEMORY_LIMIT)  # as `analyzer ingest` does
         seconds = time.perf_counter() - start
         out.update(report.totals("transactions"))
         out["db_bytes"] = db_path.stat().st_size
