@@ -270,9 +270,12 @@ def test_check_passes_on_the_sample_and_fails_on_tampering(tmp_path, cli, sample
                    "(SELECT min(user_id) FROM affected_users)").fetchall()
         db.execute("UPDATE transactions SET paid = paid + 1 WHERE txn_id = (SELECT min(txn_id) FROM transactions "
                    "WHERE paid IS NOT NULL)").fetchall()
+        twice = db.scalar("SELECT max(txn_id) FROM transactions")
+        db.execute("INSERT INTO transactions SELECT * FROM transactions WHERE txn_id = ?", [twice]).fetchall()
     bad = cli("check", "--db", tampered)
     assert bad.code == ExitCode.DATA_ERROR
     assert "FAIL  money_reconciles" in bad.stdout and "FAIL  paid_matches" in bad.stdout
+    assert "FAIL  unique_keys" in bad.stdout and twice in bad.stdout  # found through the hash of txn_id
     assert "affected_users" in bad.stdout
 
 
