@@ -30,7 +30,8 @@ from typing import Any
 Params = Sequence[Any] | Mapping[str, Any] | None
 Template = str | Callable[[str], str]
 
-_PLACEHOLDER = re.compile(r"\{\{([a-z_][a-z0-9_]*)(?::([a-z_][a-z0-9_.]*))?\}\}")  # arg: a column, maybe qualified
+# arg: a column, maybe qualified, or several separated by commas ({{ordered_list:value,key,keep}})
+_PLACEHOLDER = re.compile(r"\{\{([a-z_][a-z0-9_]*)(?::([a-z_][a-z0-9_.]*(?:,[a-z_][a-z0-9_.]*)*))?\}\}")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 
@@ -63,6 +64,17 @@ DIALECTS: dict[str, dict[str, Template]] = {
         "not_materialized": "NOT MATERIALIZED",
         # the instant $tolerance_ms milliseconds before an instant column
         "tolerance_before": lambda col: f"{col} - to_milliseconds($tolerance_ms)",
+        # a list of values, {{list}}(a, b); the type of a list of texts (for an empty one)
+        "list": "list_value",
+        "text_list": "VARCHAR[]",
+        # one row per element of a list (in a SELECT list, alone); a text split at a regex
+        "explode": "unnest",
+        "split_regex": "string_split_regex",
+        # the open end of the last version's validity
+        "forever": "TIMESTAMPTZ 'infinity'",
+        # the values of a group, in the order of a key, of the rows where `keep` holds:
+        # {{ordered_list:value,key,keep}} (NULL or [] for none: test with cardinality)
+        "ordered_list": lambda args: "list({0} ORDER BY {1}) FILTER (WHERE {2})".format(*args.split(",")),
     },
     "spark": {
         "epoch_minute": lambda col: f"unix_millis({col}) DIV 60000",
@@ -74,6 +86,15 @@ DIALECTS: dict[str, dict[str, Template]] = {
         "not_materialized": "",
         # exact: in epoch microseconds (Spark's interval from a bound number is not a literal)
         "tolerance_before": lambda col: f"timestamp_micros(unix_micros({col}) - $tolerance_ms * 1000)",
+        "list": "array",
+        "text_list": "ARRAY<STRING>",
+        "explode": "explode",
+        "split_regex": "split",
+        # Spark has no infinite instant: the last microsecond it can hold
+        "forever": "TIMESTAMP '9999-12-31 23:59:59.999999'",
+        # Spark's aggregates take no ORDER BY: sort the (key, value) pairs, keep the values
+        "ordered_list": lambda args: ("transform(array_sort(array_agg(struct({1} AS k, {0} AS v)) FILTER (WHERE {2})), "
+                                      "s -> s.v)").format(*args.split(",")),
     },
 }
 

@@ -13,6 +13,7 @@
 -- Events count only from the bad change on (an alert of last week detected nothing of this).
 -- Durations in seconds (DOUBLE, millisecond precision; not money). A missing milestone has ts
 -- NULL, is never flagged, and its successors are checked against the predecessors they have.
+-- The same statement on DuckDB and on Spark (seconds_between: functions.sql of each dialect).
 -- Parameters: $bad_change_id, $fix_change_id (may be NULL).
 -- Grain: one row per milestone (nine rows, position 1..9).
 CREATE OR REPLACE TABLE milestones AS
@@ -20,10 +21,15 @@ WITH bad AS (
     SELECT valid_from FROM config_versions WHERE change_id = $bad_change_id
 ), fix AS (
     SELECT valid_from, change_id FROM config_versions WHERE change_id = $fix_change_id
+), span AS (
+    SELECT min(ts) AS first_at, max(ts) AS last_at FROM affected_transactions
 ), aff AS (
-    SELECT min(ts) AS first_at, arg_min(txn_id, (ts, txn_id)) AS first_txn,
-           max(ts) AS last_at, arg_max(txn_id, (ts, txn_id)) AS last_txn
-    FROM affected_transactions
+    -- the first and the last affected payment (the smallest / largest txn_id at a tie)
+    SELECT span.first_at, span.last_at,
+           min(t.txn_id) FILTER (WHERE t.ts = span.first_at) AS first_txn,
+           max(t.txn_id) FILTER (WHERE t.ts = span.last_at) AS last_txn
+    FROM span LEFT JOIN affected_transactions t ON t.ts IN (span.first_at, span.last_at)
+    GROUP BY span.first_at, span.last_at
 ), ev AS (
     SELECT e.event_id, e.ts, e.title,
            CASE WHEN e.kind = 'alert' THEN 'detected'
@@ -35,20 +41,22 @@ WITH bad AS (
     FROM events e, bad
     WHERE e.ts >= bad.valid_from
 ), firsts AS (
-    SELECT milestone, min(ts) AS ts, arg_min(event_id, (ts, event_id)) AS ref_id, arg_min(title, (ts, event_id)) AS title
-    FROM ev WHERE milestone IS NOT NULL
-    GROUP BY milestone
+    -- the first event of each milestone (the smallest event_id at a tie)
+    SELECT milestone, ts, event_id AS ref_id, title
+    FROM (SELECT *, row_number() OVER (PARTITION BY milestone ORDER BY ts, event_id) AS nth
+          FROM ev WHERE milestone IS NOT NULL)
+    WHERE nth = 1
 ), defined AS (
     SELECT * FROM (VALUES
-        (1, 'bad_change', 'Bad change live', []::VARCHAR[]),
-        (2, 'impact_start', 'Impact start (first affected payment)', ['bad_change']),
-        (3, 'detected', 'Detection (first alert)', ['impact_start']),
-        (4, 'acknowledged', 'Acknowledgement', ['detected']),
-        (5, 'declared', 'Declaration (incident opened)', ['detected']),
-        (6, 'mitigated', 'Mitigation (fix change live)', ['impact_start']),
-        (7, 'last_affected', 'Last affected payment', ['impact_start']),
-        (8, 'resolved', 'Resolution', ['mitigated', 'last_affected', 'declared']),
-        (9, 'communicated', 'Communication (official statement)', ['declared'])
+        (1, 'bad_change', 'Bad change live', CAST({{list}}() AS {{text_list}})),
+        (2, 'impact_start', 'Impact start (first affected payment)', {{list}}('bad_change')),
+        (3, 'detected', 'Detection (first alert)', {{list}}('impact_start')),
+        (4, 'acknowledged', 'Acknowledgement', {{list}}('detected')),
+        (5, 'declared', 'Declaration (incident opened)', {{list}}('detected')),
+        (6, 'mitigated', 'Mitigation (fix change live)', {{list}}('impact_start')),
+        (7, 'last_affected', 'Last affected payment', {{list}}('impact_start')),
+        (8, 'resolved', 'Resolution', {{list}}('mitigated', 'last_affected', 'declared')),
+        (9, 'communicated', 'Communication (official statement)', {{list}}('declared'))
     ) AS d(position, milestone, label, predecessors)
 ), found AS (
     SELECT d.position, d.milestone, d.label, d.predecessors,
@@ -76,22 +84,26 @@ WITH bad AS (
            f.title AS event_title
     FROM defined d
     LEFT JOIN firsts f USING (milestone)
-), checked AS (
-    SELECT m.position,
-           list(p.milestone ORDER BY p.position) FILTER (m.ts < p.ts) AS before,
-           list(p.label ORDER BY p.position) FILTER (m.ts < p.ts) AS before_labels
+), pairs AS (
+    -- each milestone with each predecessor it has; `early`: the milestone is before it
+    SELECT m.position, p.position AS p_position, p.milestone AS p_milestone, p.label AS p_label, m.ts < p.ts AS early
     FROM found m
-    JOIN found p ON list_contains(m.predecessors, p.milestone)
+    JOIN found p ON array_contains(m.predecessors, p.milestone)
     WHERE m.ts IS NOT NULL AND p.ts IS NOT NULL
-    GROUP BY m.position
+), checked AS (
+    SELECT position,
+           {{ordered_list:p_milestone,p_position,early}} AS before,
+           {{ordered_list:p_label,p_position,early}} AS before_labels
+    FROM pairs
+    GROUP BY position
 )
 SELECT f.position, f.milestone, f.label, f.ts, f.source, f.ref_id, f.event_title, f.predecessors,
-       round((epoch_ms(f.ts) - epoch_ms((SELECT first_at FROM aff))) / 1000.0, 3) AS since_impact_start_s,
-       round((epoch_ms(f.ts) - epoch_ms((SELECT valid_from FROM bad))) / 1000.0, 3) AS since_bad_change_s,
-       CASE WHEN f.ts IS NULL THEN NULL ELSE coalesce(len(c.before), 0) = 0 END AS order_ok,
-       CASE WHEN len(c.before) > 0 THEN c.before END AS before_predecessors,
-       CASE WHEN len(c.before) > 0
-            THEN f.label || ' is before ' || array_to_string(c.before_labels, ' and ') END AS order_issue
+       seconds_between((SELECT first_at FROM aff), f.ts) AS since_impact_start_s,
+       seconds_between((SELECT valid_from FROM bad), f.ts) AS since_bad_change_s,
+       CASE WHEN f.ts IS NULL THEN NULL ELSE coalesce(cardinality(c.before), 0) = 0 END AS order_ok,
+       CASE WHEN cardinality(c.before) > 0 THEN c.before END AS before_predecessors,
+       CASE WHEN cardinality(c.before) > 0
+            THEN f.label || ' is before ' || {{array_join}}(c.before_labels, ' and ') END AS order_issue
 FROM found f
-LEFT JOIN checked c USING (position)
+LEFT JOIN checked c ON c.position = f.position
 ORDER BY f.position;

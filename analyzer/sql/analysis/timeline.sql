@@ -10,6 +10,8 @@
 -- `collapsed`: older context, before $context_from (a while before the bad change), with no
 -- role: kept here and in the Timesketch export, shown as one line in the report and dashboard.
 -- `row_key`: what an annotation of the row names (change:<id>, event:<id>, milestone:<role>).
+-- The same statement on DuckDB and on Spark (diff_fields_text, diff_text, seconds_between:
+-- functions.sql of each dialect); rows at the same instant are ordered by source, title, row_key.
 -- Parameters: $bad_change_id, $fix_change_id (may be NULL), $context_from (TIMESTAMPTZ).
 -- Grain: one row per change, milestone or (unmerged) event.
 CREATE OR REPLACE TABLE timeline AS
@@ -21,32 +23,37 @@ WITH badv AS (
     FROM events e
     JOIN config_versions v
       ON e.ref = v.change_id
-      OR list_contains(string_split_regex(coalesce(e.title, '') || ' ' || coalesce(e.detail, ''), '[\s,;:!?()<>\[\]{}"''“”‘’（）【】「」『』，。；：！？、]+'),
-                       v.change_id)
+      OR array_contains({{split_regex}}(coalesce(e.title, '') || ' ' || coalesce(e.detail, ''),
+                                        '[\s,;:!?()<>\[\]{}"\x27“”‘’（）【】「」『』，。；：！？、]+'),
+                        v.change_id)
     WHERE e.kind IN ('change', 'config_change', 'config')
 ), change_events AS (
     -- one change per event: its ref first, else the named change nearest in time
-    SELECT event_id, arg_min(change_id, (by_text, abs(epoch_ms(ts) - epoch_ms(valid_from)), change_id)) AS change_id,
-           any_value(source) AS source, any_value(ts) AS ts
-    FROM change_event_candidates
-    GROUP BY event_id
+    SELECT event_id, change_id, source, ts
+    FROM (SELECT *, row_number() OVER (PARTITION BY event_id
+                                       ORDER BY by_text, abs(epoch_ms(ts) - epoch_ms(valid_from)), change_id) AS nth
+          FROM change_event_candidates)
+    WHERE nth = 1
+), merged_events AS (
+    SELECT c.change_id, c.event_id, coalesce(c.source, 'events') AS source,
+           row_number() OVER (PARTITION BY c.change_id ORDER BY c.ts, c.event_id) AS nth,
+           'also in ' || coalesce(c.source, 'events') || ' '
+               || CASE WHEN c.ts >= v.valid_from THEN '+' ELSE '-' END
+               || CAST(abs(seconds_between(v.valid_from, c.ts)) AS STRING) || ' s' AS seen
+    FROM change_events c JOIN config_versions v ON v.change_id = c.change_id
 ), merged AS (
-    SELECT c.change_id,
-           list(DISTINCT coalesce(c.source, 'events')) AS sources,
-           list(c.event_id ORDER BY c.ts, c.event_id) AS event_ids,
-           string_agg('also in ' || coalesce(c.source, 'events') || ' '
-                      || CASE WHEN c.ts >= v.valid_from THEN '+' ELSE '-' END
-                      || CAST(round(abs(epoch_ms(c.ts) - epoch_ms(v.valid_from)) / 1000.0, 3) AS VARCHAR) || ' s',
-                      '; ' ORDER BY c.ts, c.event_id) AS seen
-    FROM change_events c JOIN config_versions v USING (change_id)
-    GROUP BY c.change_id
+    SELECT change_id,
+           array_sort(array_distinct(array_agg(source))) AS sources,
+           {{ordered_list:event_id,nth,true}} AS event_ids,
+           {{array_join}}({{ordered_list:seen,nth,true}}, '; ') AS seen
+    FROM merged_events
+    GROUP BY change_id
 ), changes AS (
     SELECT valid_from AS ts, 'config_changes' AS source, action AS kind,
            change_id || ': ' || campaign_id || ' ' || action || ' to ' || version || ' by ' || coalesce(actor, '?')
-               || CASE WHEN len(diff) > 0 THEN ' (' || array_to_string(list_transform(diff, lambda d: d.field), ', ') || ')' ELSE '' END AS title,
+               || CASE WHEN cardinality(diff) > 0 THEN ' (' || diff_fields_text(diff) || ')' ELSE '' END AS title,
            concat_ws('; ',
-               CASE WHEN len(diff) > 0 THEN array_to_string(list_transform(diff,
-                   lambda d: d.field || ': ' || coalesce(d.before, 'null') || ' -> ' || coalesce(d.after, 'null')), '; ') END,
+               CASE WHEN cardinality(diff) > 0 THEN diff_text(diff) END,
                'approver: ' || coalesce(approver, 'none'),
                'ticket: ' || coalesce(ticket, 'none'),
                m.seen) AS detail,
@@ -54,16 +61,20 @@ WITH badv AS (
            change_id AS ref_id, campaign_id,
            CASE WHEN change_id = $bad_change_id THEN 'bad_change' WHEN change_id = $fix_change_id THEN 'fix_change'
                 WHEN change_id = (SELECT prev_change_id FROM badv) THEN 'previous_version' END AS role,
-           list_concat(['config_changes'], coalesce(m.sources, [])) AS sources,
-           coalesce(m.event_ids, []::VARCHAR[]) AS merged_event_ids,
+           concat({{list}}('config_changes'), coalesce(m.sources, CAST({{list}}() AS {{text_list}}))) AS sources,
+           coalesce(m.event_ids, CAST({{list}}() AS {{text_list}})) AS merged_event_ids,
            'change:' || change_id AS row_key
     FROM config_versions
     LEFT JOIN merged m USING (change_id)
+), span AS (
+    SELECT min(ts) AS first_at, max(ts) AS last_at, min(campaign_id) AS campaign_id FROM affected_transactions
 ), first_last AS (
-    SELECT min(ts) AS first_at, arg_min(txn_id, (ts, txn_id)) AS first_txn,
-           max(ts) AS last_at, arg_max(txn_id, (ts, txn_id)) AS last_txn,
-           any_value(campaign_id) AS campaign_id
-    FROM affected_transactions
+    -- the first and the last affected payment (the smallest / largest txn_id at a tie)
+    SELECT span.first_at, span.last_at, span.campaign_id,
+           min(t.txn_id) FILTER (WHERE t.ts = span.first_at) AS first_txn,
+           max(t.txn_id) FILTER (WHERE t.ts = span.last_at) AS last_txn
+    FROM span LEFT JOIN affected_transactions t ON t.ts IN (span.first_at, span.last_at)
+    GROUP BY span.first_at, span.last_at, span.campaign_id
 ), derived AS (
     SELECT first_at AS ts, 'analysis' AS source, 'milestone' AS kind,
            'First affected payment (' || first_txn || ')' AS title,
@@ -71,7 +82,7 @@ WITH badv AS (
            'critical' AS severity, first_txn AS ref_id, campaign_id, 'first_affected' AS role
     FROM first_last WHERE first_at IS NOT NULL
     UNION ALL
-    SELECT minute, 'analysis', 'milestone', 'Peak minute: excess ' || CAST(excess AS VARCHAR) || ' over ' || affected_txns || ' payments',
+    SELECT minute, 'analysis', 'milestone', 'Peak minute: excess ' || CAST(excess AS STRING) || ' over ' || affected_txns || ' payments',
            'the minute with the most excess', 'critical', NULL, campaign_id, 'peak_minute'
     FROM peak_minute
     UNION ALL
@@ -80,22 +91,25 @@ WITH badv AS (
            'warning', last_txn, campaign_id, 'last_affected'
     FROM first_last WHERE last_at IS NOT NULL
 ), derived_rows AS (
-    SELECT *, ['analysis'] AS sources, []::VARCHAR[] AS merged_event_ids, 'milestone:' || role AS row_key FROM derived
+    SELECT *, {{list}}('analysis') AS sources, CAST({{list}}() AS {{text_list}}) AS merged_event_ids,
+           'milestone:' || role AS row_key
+    FROM derived
 ), imported AS (
     SELECT e.ts, coalesce(e.source, 'events') AS source, coalesce(e.kind, 'event') AS kind,
            coalesce(e.title, e.kind, 'event') AS title, e.detail, e.severity, e.event_id AS ref_id,
-           CAST(NULL AS VARCHAR) AS campaign_id, ms.milestone AS role,
-           [coalesce(e.source, 'events')] AS sources, []::VARCHAR[] AS merged_event_ids,
+           CAST(NULL AS STRING) AS campaign_id, ms.milestone AS role,
+           {{list}}(coalesce(e.source, 'events')) AS sources, CAST({{list}}() AS {{text_list}}) AS merged_event_ids,
            'event:' || e.event_id AS row_key
     FROM events e
     LEFT JOIN milestones ms ON ms.source = 'events' AND ms.ref_id = e.event_id
     WHERE e.event_id NOT IN (SELECT event_id FROM change_events)
 ), all_rows AS (
+    -- the three in the same column order
     SELECT * FROM changes
-    UNION ALL BY NAME SELECT * FROM derived_rows
-    UNION ALL BY NAME SELECT * FROM imported
+    UNION ALL SELECT * FROM derived_rows
+    UNION ALL SELECT * FROM imported
 )
-SELECT row_number() OVER (ORDER BY ts, source, title) AS ordinal,
+SELECT CAST(row_number() OVER (ORDER BY ts, source, title, row_key) AS BIGINT) AS ordinal,
        ts, source, kind, title, detail, severity, ref_id, campaign_id, role, sources, merged_event_ids, row_key,
        ts < $context_from AND role IS NULL AS collapsed
 FROM all_rows
