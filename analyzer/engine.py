@@ -124,7 +124,8 @@ def spark_session(master: str | None = None, remote: str | None = None):
     """A Spark session (the running one when there is one): local[2] unless told otherwise,
     `spark://HOST:7077` (standalone cluster) or `remote` `sc://HOST:15002` (Spark Connect).
     Instants are UTC (spark.sql.session.timeZone); Parquet instants are written as
-    UTC-adjusted microseconds (what DuckDB reads as TIMESTAMPTZ)."""
+    UTC-adjusted microseconds (what DuckDB reads as TIMESTAMPTZ); text literals are read
+    verbatim, backslashes and all, as DuckDB reads them (no doubled quote inside one: Spark keeps both)."""
     if master and remote:
         raise UsageError("--spark-master and --spark-remote: give one")
     # PySpark warns about pandas 3 on its imports; the analysis passes no pandas through it
@@ -164,7 +165,9 @@ def spark_session(master: str | None = None, remote: str | None = None):
     except Exception as exc:  # the JVM or the master refused: one line, not a Java stack
         raise UnavailableError(f"cannot start a Spark session ({remote or master}): {first_line(exc)}") from exc
     for key, value in (("spark.sql.session.timeZone", "UTC"),
-                       ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")):
+                       ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"),
+                       # text literals verbatim, as DuckDB reads them: the same regexes in both dialects
+                       ("spark.sql.parser.escapedStringLiterals", "true")):
         session.conf.set(key, value)
     if not remote:
         session.sparkContext.setLogLevel("ERROR")

@@ -6,15 +6,12 @@ choice of bad and fix change), priced transactions, affected sets, metrics, mile
 reports, timeline, incident summary. Re-running replaces every derived table atomically; the
 raw tables are never written.
 
-`payments` is the engine that runs the statements reading the payments (analyzer/engine.py):
-DuckDB itself by default, or Spark (analyze --engine spark), which runs, where the payments
-live and from the same SQL files: payment_groups, fix_candidates, priced_exceptions (and its
-own priced_transactions views over them), the affected sets and payment_refunds (affected.sql),
-minute_metrics and second_metrics (metrics.sql). Their results are copied into the DuckDB file
-(small tables). DuckDB's always: config_versions (the config log), change_impact (it reads
-only payment_groups, copied in), user_pseudonyms (keyed with the database's secret, which stays
-in the file), peak_minute, milestones, scam_reports, timeline and incident_summary (the config
-log, the events and those small tables), and the stored views of priced_transactions.
+`payments` is the engine that runs the analysis (analyzer/engine.py): DuckDB itself by default,
+or Spark (analyze --engine spark), which runs every statement, from the same SQL files, over the
+payments where they live and the small inputs copied in (the config log, the events, the
+disputed refunds); each result is copied into the DuckDB file (small tables). DuckDB's always:
+user_pseudonyms (keyed with the database's secret, which stays in the file), the choice of the
+bad change over change_impact (analysis/impact.py), and the stored views of priced_transactions.
 """
 
 from __future__ import annotations
@@ -53,9 +50,13 @@ AFFECTED_TABLES = {"payment_refunds": "txn_id", "affected_transactions": "ts, tx
                    "affected_merchants": "excess_total DESC, merchant_id NULLS LAST",
                    "affected_scenes": "excess_total DESC, scene NULLS LAST", "unexplained_payments": "ts, txn_id"}
 METRICS_TABLES = {"minute_metrics": "minute, campaign_id", "second_metrics": "second, campaign_id"}
-# config_versions columns Spark does without: the open end as 'infinity' (Spark has its own,
-# spark/analysis/config_versions.sql) and the comparison values only DuckDB's statements read.
-SPARK_LEFT_OUT = ("valid_until", "config_key", "prev_config_key", "diff")
+# The small inputs Spark reads from the DuckDB file (less the sources' raw documents, which no
+# statement on Spark reads).
+SPARK_INPUTS = {"config_changes": ("config_raw", "previous_raw"), "events": (), "disputed": ()}
+# The tables of the review (milestones.sql, scam_reports.sql, timeline.sql, incident_summary.sql),
+# copied in from Spark, with the ORDER BY of their statements.
+REVIEW_TABLES = {"milestones": "position", "scam_reports": "ts, event_id", "timeline": "ordinal",
+                 "incident_summary": ""}
 
 
 @dataclass(frozen=True)
@@ -151,18 +152,22 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
         db.run_file("analysis/inputs_state")
         state = freshness.inputs_state(db)
         db.run_file("analysis/macros")
-        db.run_file("analysis/config_versions")
+        db.run_file("analysis/functions")
         if elsewhere:
-            # the small inputs of the statements that read the payments, copied in
+            # the small inputs, copied in: the config log, the events, the disputed refunds
+            for name, exclude in SPARK_INPUTS.items():
+                payments.write_table(name, local.read_table(name, exclude=exclude))
             payments.run_file("analysis/macros")
-            payments.write_table("config_versions_in", local.read_table("config_versions", exclude=SPARK_LEFT_OUT))
-            payments.run_file("analysis/config_versions")
-            payments.write_table("disputed", local.read_table("disputed"))
+            payments.run_file("analysis/functions")
+        payments.run_file("analysis/config_versions")
+        if elsewhere:
+            _copy_in(local, payments, {"config_versions": "campaign_id, version_seq"})
+            db.run_file("analysis/open_end")
         # the one pass over every payment (change_impact and minute_metrics read its groups)
         payments.run_file("analysis/payment_groups", {"campaigns": list(params.campaigns)})
+        payments.run_file("analysis/change_impact", {"campaigns": list(params.campaigns)})
         if elsewhere:
-            local.write_table("payment_groups", payments.read_table("payment_groups"), temp=True)
-        db.run_file("analysis/change_impact", {"campaigns": list(params.campaigns)})
+            _copy_in(local, payments, {"change_impact": "rank"})
         period = bad_period(db, params.bad_change, params.fix_change, strict=params.strict, payments=payments)
         campaigns = params.campaigns or (period.campaign_id,)
         _drop_table(db, schema_name, "priced_transactions")  # a table before it was a view
@@ -193,13 +198,13 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
                                                "window_to": end + SECOND_METRICS_MARGIN})
         if elsewhere:
             _copy_in(local, payments, METRICS_TABLES)
-        db.run_file("analysis/peak_minute")
+        payments.run_file("analysis/peak_minute")
         changes = {"bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id}
         context_from = period.bad_from - timedelta(minutes=params.timeline_context_minutes)
-        db.run_file("analysis/milestones", changes)
-        db.run_file("analysis/scam_reports", changes)
-        db.run_file("analysis/timeline", {**changes, "context_from": context_from})
-        db.run_file("analysis/incident_summary", {
+        payments.run_file("analysis/milestones", changes)
+        payments.run_file("analysis/scam_reports", changes)
+        payments.run_file("analysis/timeline", {**changes, "context_from": context_from})
+        payments.run_file("analysis/incident_summary", {
             "campaign_id": period.campaign_id, "campaigns": list(campaigns),
             "bad_change_id": period.bad_change_id, "bad_inferred": period.bad_inferred,
             "bad_reason": period.bad_reason, "fix_change_id": period.fix_change_id,
@@ -209,7 +214,10 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
             "inputs_fingerprint": state["fingerprint"], "inputs_last_file_id": state["last_file_id"],
             "exploit_min_txns": params.exploit_min_txns, "exploit_scenes": list(params.exploit_scenes),
             "context_from": context_from})
-        db.execute("DROP TABLE payment_groups").fetchall()
+        if elsewhere:
+            _copy_in(local, payments, REVIEW_TABLES)
+        else:
+            db.execute("DROP TABLE payment_groups").fetchall()
         db.run_file("analysis/record_analysis", {
             "label": params.label, "schema_name": schema_name, "analyzed_at": datetime.now(UTC),
             "bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id,
