@@ -354,3 +354,24 @@ def test_one_currency_on_spark_is_duckdbs_answer(tmp_path, spark, cli):
         query = f"SELECT * FROM analysis_{label}.affected_transactions ORDER BY txn_id"
         with Database(duck_path, read_only=True) as d, Database(spark_path, read_only=True) as sp:
             assert sp.rows(query) == d.rows(query) != []
+
+
+def test_payments_from_a_table_of_the_spark_catalog(tmp_path, spark):
+    """--spark-transactions NAME: the payments as a table of Spark's catalog (an external Parquet
+    table, as a lake registers its payments) give the same answer."""
+    duck_path = scenario_db(tmp_path / "duck")
+    lake = tmp_path / "lake" / "payments.parquet"
+    lake.parent.mkdir()
+    with Database(duck_path) as db:
+        db.execute(f"COPY (SELECT * FROM main.transactions) TO '{lake}' (FORMAT parquet)").fetchall()
+        analyze(db)
+    spark.sql(f"CREATE TABLE lake_payments USING parquet LOCATION '{lake.parent}'").collect()
+    try:
+        spark_path = tmp_path / "spark" / "scenario.duckdb"
+        spark_path.parent.mkdir()
+        shutil.copy(duck_path, spark_path)
+        spark_analyze(spark_path, spark, transactions="lake_payments")
+        assert_same(tables(duck_path), tables(spark_path))
+        assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
+    finally:
+        spark.sql("DROP TABLE IF EXISTS lake_payments").collect()
