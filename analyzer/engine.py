@@ -31,6 +31,8 @@ from analyzer.sql import Params
 
 ENGINES = ("duckdb", "spark")
 SPARK_INSTALL_HINT = "pip install 'incident-analyzer[spark]' (or `uv sync --extra spark`)"
+# set in the Python driver spark-submit starts (the port of the JVM it launched)
+SUBMITTED = "PYSPARK_GATEWAY_PORT"
 # a master that answers no TCP connection within this long is unreachable (Spark itself retries for minutes)
 CONNECT_TIMEOUT_S = 5.0
 _CTAS = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(?:TEMP\s+)?TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(.*)$",
@@ -122,10 +124,10 @@ def check_reachable(url: str, default_port: int) -> None:
 
 def spark_session(master: str | None = None, remote: str | None = None):
     """A Spark session (the running one when there is one): local[2] unless told otherwise,
-    `spark://HOST:7077` (standalone cluster) or `remote` `sc://HOST:15002` (Spark Connect).
+    `spark://HOST:7077` (standalone cluster) or `remote` `sc://HOST:15002` (Spark Connect);
+    under spark-submit, and no master named, the one spark-submit configured.
     Instants are UTC (spark.sql.session.timeZone); Parquet instants are written as
-    UTC-adjusted microseconds (what DuckDB reads as TIMESTAMPTZ); text literals are read
-    verbatim, backslashes and all, as DuckDB reads them (no doubled quote inside one: Spark keeps both)."""
+    UTC-adjusted microseconds (what DuckDB reads as TIMESTAMPTZ)."""
     if master and remote:
         raise UsageError("--spark-master and --spark-remote: give one")
     # PySpark warns about pandas 3 on its imports; the analysis passes no pandas through it
@@ -139,6 +141,12 @@ def spark_session(master: str | None = None, remote: str | None = None):
             raise UnavailableError(f"PySpark is not installed: {SPARK_INSTALL_HINT}") from exc
         check_reachable(remote, 15002)
         builder = SparkSession.builder.remote(remote)
+    elif master is None and SUBMITTED in os.environ:
+        # launched by spark-submit: its --master and --conf decide (a cluster run, README)
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder.appName("incident-analyzer").config("spark.ui.showConsoleProgress", "false")
+        master = "spark-submit"
     else:
         master = master or "local[2]"
         if not (master.startswith("local") or master.startswith("spark://")):
@@ -165,9 +173,7 @@ def spark_session(master: str | None = None, remote: str | None = None):
     except Exception as exc:  # the JVM or the master refused: one line, not a Java stack
         raise UnavailableError(f"cannot start a Spark session ({remote or master}): {first_line(exc)}") from exc
     for key, value in (("spark.sql.session.timeZone", "UTC"),
-                       ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"),
-                       # text literals verbatim, as DuckDB reads them: the same regexes in both dialects
-                       ("spark.sql.parser.escapedStringLiterals", "true")):
+                       ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")):
         session.conf.set(key, value)
     if not remote:
         session.sparkContext.setLogLevel("ERROR")

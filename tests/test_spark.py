@@ -375,3 +375,35 @@ def test_payments_from_a_table_of_the_spark_catalog(tmp_path, spark):
         assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
     finally:
         spark.sql("DROP TABLE IF EXISTS lake_payments").collect()
+
+
+def test_analyze_under_spark_submit(tmp_path):
+    """A cluster run as the README shows it, on a local master: spark-submit starts the driver
+    (the package's __main__.py, `analyzer analyze --engine spark`, no --spark-master), the
+    session is the one spark-submit configured, and the answer is DuckDB's."""
+    import os
+    import subprocess
+    import sys
+
+    import pyspark
+
+    import analyzer
+
+    duck_path = scenario_db(tmp_path / "duck")
+    with Database(duck_path) as db:
+        analyze(db)
+    spark_path = tmp_path / "spark" / "scenario.duckdb"
+    spark_path.parent.mkdir()
+    shutil.copy(duck_path, spark_path)
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    main = Path(analyzer.__file__).with_name("__main__.py")
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
+           "PYSPARK_DRIVER_PYTHON": sys.executable}
+    proc = subprocess.run([str(submit), "--master", "local[2]", "--conf", "spark.driver.host=127.0.0.1",
+                           "--conf", "spark.driver.bindAddress=127.0.0.1", "--conf", "spark.ui.enabled=false",
+                           "--conf", "spark.app.name=cluster-run", str(main), "analyze", "--db", str(spark_path),
+                           "--engine", "spark"],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Bad change      C2" in proc.stdout
+    assert_same(tables(duck_path), tables(spark_path))

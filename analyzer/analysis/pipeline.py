@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from analyzer import __version__
-from analyzer.analysis import freshness, labels
+from analyzer.analysis import freshness, labels, patterns
 from analyzer.analysis.impact import BadPeriod, bad_period
 from analyzer.db import Database
 from analyzer.engine import DuckDBEngine, Engine
@@ -202,8 +202,8 @@ def _analyze(db: Database, params: AnalysisParams, tz: str, payments: Engine) ->
         changes = {"bad_change_id": period.bad_change_id, "fix_change_id": period.fix_change_id}
         context_from = period.bad_from - timedelta(minutes=params.timeline_context_minutes)
         payments.run_file("analysis/milestones", changes)
-        payments.run_file("analysis/scam_reports", changes)
-        payments.run_file("analysis/timeline", {**changes, "context_from": context_from})
+        payments.run_file("analysis/scam_reports", {**changes, **patterns.PARAMS})
+        payments.run_file("analysis/timeline", {**changes, **patterns.PARAMS, "context_from": context_from})
         payments.run_file("analysis/incident_summary", {
             "campaign_id": period.campaign_id, "campaigns": list(campaigns),
             "bad_change_id": period.bad_change_id, "bad_inferred": period.bad_inferred,

@@ -3,10 +3,10 @@
 -- affected user it is about: by its user_id when that user is affected, else by an affected
 -- user id written in its text (a caller who gave the account) when exactly one is.
 -- The domains (host names) and the quoted phrases of the message are extracted for grouping.
--- The same statement on DuckDB and on Spark (trim_each: functions.sql of each dialect; the
--- patterns name the apostrophe \x27, which both regex engines read and no SQL unquotes).
+-- The same statement on DuckDB and on Spark (trim_each: functions.sql of each dialect).
 -- The lists of domains and phrases are sorted.
--- Parameters: $bad_change_id (reports before the bad change are kept and marked).
+-- Parameters: $bad_change_id (reports before the bad change are kept and marked);
+-- $token_separators, $domain_pattern, $phrase_pattern (analyzer/analysis/patterns.py).
 -- Grain: one row per scam-report event.
 CREATE OR REPLACE TABLE scam_reports AS
 WITH bad AS (
@@ -20,7 +20,7 @@ WITH bad AS (
 ), pieces AS (
     -- ids are compared as whole tokens (split at spaces and punctuation, ASCII or CJK), trailing dots dropped
     SELECT event_id, {{explode}}({{split_regex}}(coalesce(title, '') || ' ' || coalesce(detail, ''),
-                                             '[\s,;:!?()<>\[\]{}"\x27“”‘’（）【】「」『』，。；：！？、]+')) AS piece
+                                             $token_separators)) AS piece
     FROM r WHERE user_id IS NULL
 ), tokens AS (
     SELECT event_id, trim(TRAILING '.' FROM piece) AS token FROM pieces
@@ -35,10 +35,8 @@ SELECT r.event_id, r.ts, r.source, r.title, r.detail, r.severity, r.ref, r.after
        CASE WHEN ua.user_id IS NOT NULL THEN 'user_id' WHEN bt.users = 1 THEN 'text' END AS linked_by,
        coalesce(ua.exploit_flag, ut.exploit_flag) AS linked_user_exploiter,
        coalesce(ua.excess_total, ut.excess_total) AS linked_user_excess,
-       array_sort(array_distinct(regexp_extract_all(lower(r.message),
-           '(?i)\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b', 0))) AS domains,
-       array_sort(array_distinct(trim_each(regexp_extract_all(lower(r.message),
-           '(?:^|[^A-Za-z])[\x27“"「『]([^\x27”"」』]{2,80})[\x27”"」』]', 1)))) AS phrases
+       array_sort(array_distinct(regexp_extract_all(lower(r.message), $domain_pattern, 0))) AS domains,
+       array_sort(array_distinct(trim_each(regexp_extract_all(lower(r.message), $phrase_pattern, 1)))) AS phrases
 FROM r
 LEFT JOIN affected_users ua ON ua.user_id = r.user_id
 LEFT JOIN by_text bt ON bt.event_id = r.event_id AND r.user_id IS NULL

@@ -12,7 +12,8 @@
 -- `row_key`: what an annotation of the row names (change:<id>, event:<id>, milestone:<role>).
 -- The same statement on DuckDB and on Spark (diff_fields_text, diff_text, seconds_between:
 -- functions.sql of each dialect); rows at the same instant are ordered by source, title, row_key.
--- Parameters: $bad_change_id, $fix_change_id (may be NULL), $context_from (TIMESTAMPTZ).
+-- Parameters: $bad_change_id, $fix_change_id (may be NULL), $context_from (TIMESTAMPTZ),
+-- $token_separators (analyzer/analysis/patterns.py).
 -- Grain: one row per change, milestone or (unmerged) event.
 CREATE OR REPLACE TABLE timeline AS
 WITH badv AS (
@@ -23,8 +24,7 @@ WITH badv AS (
     FROM events e
     JOIN config_versions v
       ON e.ref = v.change_id
-      OR array_contains({{split_regex}}(coalesce(e.title, '') || ' ' || coalesce(e.detail, ''),
-                                        '[\s,;:!?()<>\[\]{}"\x27“”‘’（）【】「」『』，。；：！？、]+'),
+      OR array_contains({{split_regex}}(coalesce(e.title, '') || ' ' || coalesce(e.detail, ''), $token_separators),
                         v.change_id)
     WHERE e.kind IN ('change', 'config_change', 'config')
 ), change_events AS (

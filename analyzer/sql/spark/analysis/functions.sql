@@ -1,8 +1,7 @@
 -- The small per-dialect layer of the analysis in Spark SQL: the functions of
 -- analyzer/sql/analysis/functions.sql (DuckDB's, which says what each means), with the same
 -- names and results, as temporary SQL functions (Spark inlines them into the plan).
--- Text literals are read verbatim (spark.sql.parser.escapedStringLiterals, analyzer/engine.py),
--- as DuckDB reads them.
+-- No backslash in a text literal: Spark would unescape it, DuckDB not (tests/test_dialects.py).
 
 CREATE OR REPLACE TEMPORARY FUNCTION value_text(x DECIMAL(18,4)) RETURNS STRING RETURN
     CASE WHEN x = round(x, 2) THEN CAST(CAST(x AS DECIMAL(18,2)) AS STRING) ELSE trim(TRAILING '0' FROM CAST(x AS STRING)) END;
