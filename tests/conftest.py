@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +38,26 @@ def cli():
 # --- the sample incident: the big fixture ---------------------------------------------------
 SAMPLE_SEED = 7
 SAMPLE_PAYMENTS = 20_000
+
+
+def two_currency_inputs(tmp_path: Path, *more_rows: str) -> tuple[Path, Path]:
+    """Payments in CNY and USD (one written in lower case) under one campaign whose v2 gives 20 %
+    off from 06:40 to 06:45, as a CSV and a config log: money never summed across currencies."""
+    header = "txn_id,ts,user_id,merchant_id,scene,amount,discount,campaign_id,currency"
+    rows = ["T1,2025-01-16T06:41:00Z,U1,M1,shopping,100.00,20.00,CMP,CNY",
+            "T2,2025-01-16T06:41:01Z,U2,M1,shopping,100.00,20.00,CMP,USD",
+            "T3,2025-01-16T06:41:02Z,U3,M1,shopping,50.00,10.00,CMP,usd", *more_rows]
+    txns, changes_path = tmp_path / "tx.csv", tmp_path / "c.jsonl"
+    txns.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    changes = [
+        {"change_id": "C1", "ts": "2025-01-16T01:00:00Z", "campaign_id": "CMP", "version": "v1",
+         "config": {"discount_type": "fixed", "discount_value": "0.50"}},
+        {"change_id": "C2", "ts": "2025-01-16T06:40:00Z", "campaign_id": "CMP", "version": "v2",
+         "config": {"discount_type": "percent", "discount_value": "20"}},
+        {"change_id": "C3", "ts": "2025-01-16T06:45:00Z", "campaign_id": "CMP", "version": "v3",
+         "config": {"discount_type": "fixed", "discount_value": "0.50"}}]
+    changes_path.write_text("\n".join(json.dumps(c) for c in changes) + "\n", encoding="utf-8")
+    return txns, changes_path
 
 
 def ingest_sample(db_path: Path, sample_dir: Path) -> None:

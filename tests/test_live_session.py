@@ -14,7 +14,7 @@ import pytest
 
 from analyzer.db import Database
 from analyzer.errors import ExitCode
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, two_currency_inputs
 
 BAD, FIX = "CHG-20250116-0042", "CHG-20250116-0047"
 
@@ -127,22 +127,9 @@ def test_two_writers_at_once_never_corrupt_the_file(sample_db, tmp_path, truth):
 
 
 def test_money_is_never_summed_across_currencies(tmp_path):
-    header = "txn_id,ts,user_id,merchant_id,scene,amount,discount,campaign_id,currency"
-    rows = ["T1,2025-01-16T06:41:00Z,U1,M1,shopping,100.00,20.00,CMP,CNY",
-            "T2,2025-01-16T06:41:01Z,U2,M1,shopping,100.00,20.00,CMP,USD",
-            "T3,2025-01-16T06:41:02Z,U3,M1,shopping,50.00,10.00,CMP,usd"]
-    (tmp_path / "tx.csv").write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    changes = [
-        {"change_id": "C1", "ts": "2025-01-16T01:00:00Z", "campaign_id": "CMP", "version": "v1",
-         "config": {"discount_type": "fixed", "discount_value": "0.50"}},
-        {"change_id": "C2", "ts": "2025-01-16T06:40:00Z", "campaign_id": "CMP", "version": "v2",
-         "config": {"discount_type": "percent", "discount_value": "20"}},
-        {"change_id": "C3", "ts": "2025-01-16T06:45:00Z", "campaign_id": "CMP", "version": "v3",
-         "config": {"discount_type": "fixed", "discount_value": "0.50"}}]
-    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(c) for c in changes) + "\n", encoding="utf-8")
+    txns, changes = two_currency_inputs(tmp_path)
     db = tmp_path / "t.duckdb"
-    assert run_cli("ingest", "--db", db, "--transactions", tmp_path / "tx.csv", "--config-changes",
-                   tmp_path / "c.jsonl").code == 0
+    assert run_cli("ingest", "--db", db, "--transactions", txns, "--config-changes", changes).code == 0
     res = run_cli("analyze", "--db", db)
     assert res.code == ExitCode.DATA_ERROR and "several currencies" in res.stderr and "--currency" in res.stderr
     for code, excess in (("CNY", "19.50"), ("USD", "29.00")):

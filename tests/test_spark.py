@@ -23,7 +23,7 @@ from analyzer.db import Database
 from analyzer.engine import SparkEngine, payments_engine, spark_dir
 from analyzer.errors import ExitCode
 from analyzer.ingest import ingest
-from tests.conftest import ingest_sample
+from tests.conftest import ingest_sample, two_currency_inputs
 from tests.test_engine import CHANGES, PAYMENTS
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -163,13 +163,24 @@ def scenario_db(tmp_path: Path) -> Path:
     return db_path
 
 
-def test_scenario_same_answer_as_duckdb(tmp_path, spark):
+def analysed_pair(tmp_path: Path, lake: Path | None = None, **copy_options: str) -> tuple[Path, Path]:
+    """The scenario analysed on DuckDB, and a copy of that database for Spark to analyse again;
+    with `lake`, its payments also written there as Parquet (COPY options: a lake's layout)."""
     duck_path = scenario_db(tmp_path / "duck")
+    with Database(duck_path) as db:
+        if lake is not None:
+            lake.parent.mkdir(parents=True, exist_ok=True)
+            options = "".join(f", {k} {v}" for k, v in copy_options.items())
+            db.execute(f"COPY (SELECT * FROM main.transactions) TO '{lake}' (FORMAT parquet{options})").fetchall()
+        analyze(db)
     spark_path = tmp_path / "spark" / "scenario.duckdb"
     spark_path.parent.mkdir()
-    with Database(duck_path) as db:
-        analyze(db)
     shutil.copy(duck_path, spark_path)
+    return duck_path, spark_path
+
+
+def test_scenario_same_answer_as_duckdb(tmp_path, spark):
+    duck_path, spark_path = analysed_pair(tmp_path)
     spark_analyze(spark_path, spark)   # over a DuckDB analysis
     duck, on_spark = tables(duck_path), tables(spark_path)
     assert_same(duck, on_spark)
@@ -260,16 +271,9 @@ def test_missing_java_and_pyspark_are_one_line(tmp_path):
 def test_payments_from_hive_partitioned_parquet(tmp_path, spark):
     """--spark-transactions: the payments from a hive-partitioned Parquet directory (the lake's
     layout; the partition column comes back last) give the same answer."""
-    duck_path = scenario_db(tmp_path / "duck")
-    with Database(duck_path) as db:
-        lake = tmp_path / "lake" / "payments"
-        lake.parent.mkdir()
-        db.execute(f"COPY (SELECT * FROM main.transactions) TO '{lake}' (FORMAT parquet, PARTITION_BY (type))").fetchall()
-        analyze(db)
+    lake = tmp_path / "lake" / "payments"
+    duck_path, spark_path = analysed_pair(tmp_path, lake, PARTITION_BY="(type)")
     assert sorted(p.name for p in lake.iterdir()) == ["type=payment", "type=refund"]
-    spark_path = tmp_path / "spark" / "scenario.duckdb"
-    spark_path.parent.mkdir()
-    shutil.copy(duck_path, spark_path)
     spark_analyze(spark_path, spark, transactions=str(lake))
     assert_same(tables(duck_path), tables(spark_path))
     assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
@@ -278,12 +282,7 @@ def test_payments_from_hive_partitioned_parquet(tmp_path, spark):
 def test_spark_dir_puts_the_runs_and_the_export_elsewhere(tmp_path, spark):
     """--spark-dir: Spark's run directories and the exported payments go there, not beside the
     database; the answer is the same."""
-    duck_path = scenario_db(tmp_path / "duck")
-    with Database(duck_path) as db:
-        analyze(db)
-    spark_path = tmp_path / "spark" / "scenario.duckdb"
-    spark_path.parent.mkdir()
-    shutil.copy(duck_path, spark_path)
+    duck_path, spark_path = analysed_pair(tmp_path)
     scratch = tmp_path / "scratch"
     spark_analyze(spark_path, spark, workdir=str(scratch))
     assert_same(tables(duck_path), tables(spark_path))
@@ -320,23 +319,10 @@ def test_one_currency_on_spark_is_duckdbs_answer(tmp_path, spark, cli):
     of its dialect) is DuckDB's, and money is never summed across them."""
     from analyzer.analysis.pipeline import AnalysisParams
 
-    header = "txn_id,ts,user_id,merchant_id,scene,amount,discount,campaign_id,currency"
-    rows = ["T1,2025-01-16T06:41:00Z,U1,M1,shopping,100.00,20.00,CMP,CNY",
-            "T2,2025-01-16T06:41:01Z,U2,M1,shopping,100.00,20.00,CMP,USD",
-            "T3,2025-01-16T06:41:02Z,U3,M1,shopping,50.00,10.00,CMP,usd",
-            "T4,2025-01-16T06:46:00Z,U3,M1,shopping,50.00,0.50,CMP,USD"]
-    (tmp_path / "tx.csv").write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    changes = [
-        {"change_id": "C1", "ts": "2025-01-16T01:00:00Z", "campaign_id": "CMP", "version": "v1",
-         "config": {"discount_type": "fixed", "discount_value": "0.50"}},
-        {"change_id": "C2", "ts": "2025-01-16T06:40:00Z", "campaign_id": "CMP", "version": "v2",
-         "config": {"discount_type": "percent", "discount_value": "20"}},
-        {"change_id": "C3", "ts": "2025-01-16T06:45:00Z", "campaign_id": "CMP", "version": "v3",
-         "config": {"discount_type": "fixed", "discount_value": "0.50"}}]
-    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(c) for c in changes) + "\n", encoding="utf-8")
+    txns, changes = two_currency_inputs(tmp_path, "T4,2025-01-16T06:46:00Z,U3,M1,shopping,50.00,0.50,CMP,USD")
     duck_path, spark_path = tmp_path / "duck.duckdb", tmp_path / "spark.duckdb"
     with Database(duck_path) as db:
-        ingest(db, transactions=[tmp_path / "tx.csv"], config_changes=[tmp_path / "c.jsonl"])
+        ingest(db, transactions=[txns], config_changes=[changes])
     shutil.copy(duck_path, spark_path)
     for code in ("CNY", "USD"):
         with Database(duck_path) as db:
@@ -359,17 +345,10 @@ def test_one_currency_on_spark_is_duckdbs_answer(tmp_path, spark, cli):
 def test_payments_from_a_table_of_the_spark_catalog(tmp_path, spark):
     """--spark-transactions NAME: the payments as a table of Spark's catalog (an external Parquet
     table, as a lake registers its payments) give the same answer."""
-    duck_path = scenario_db(tmp_path / "duck")
     lake = tmp_path / "lake" / "payments.parquet"
-    lake.parent.mkdir()
-    with Database(duck_path) as db:
-        db.execute(f"COPY (SELECT * FROM main.transactions) TO '{lake}' (FORMAT parquet)").fetchall()
-        analyze(db)
+    duck_path, spark_path = analysed_pair(tmp_path, lake)
     spark.sql(f"CREATE TABLE lake_payments USING parquet LOCATION '{lake.parent}'").collect()
     try:
-        spark_path = tmp_path / "spark" / "scenario.duckdb"
-        spark_path.parent.mkdir()
-        shutil.copy(duck_path, spark_path)
         spark_analyze(spark_path, spark, transactions="lake_payments")
         assert_same(tables(duck_path), tables(spark_path))
         assert not list(spark_dir(str(spark_path)).glob("transactions-*.parquet"))  # nothing exported
@@ -389,12 +368,7 @@ def test_analyze_under_spark_submit(tmp_path):
 
     import analyzer
 
-    duck_path = scenario_db(tmp_path / "duck")
-    with Database(duck_path) as db:
-        analyze(db)
-    spark_path = tmp_path / "spark" / "scenario.duckdb"
-    spark_path.parent.mkdir()
-    shutil.copy(duck_path, spark_path)
+    duck_path, spark_path = analysed_pair(tmp_path)
     submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
     main = Path(analyzer.__file__).with_name("__main__.py")
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
