@@ -287,14 +287,18 @@ def payments_engine(db: Database, engine: str = "duckdb", *, master: str | None 
     if base.exists() and not base.is_dir():
         raise UsageError(f"--spark-dir {workdir}: not a directory")
     session = spark_session(master, remote)
-    spark = SparkEngine(session, base)
-    for stale in stale_runs(db, base):
-        shutil.rmtree(stale, ignore_errors=True)
-    spark.load_transactions(transactions or str(export_transactions(db, base)))
     try:
-        yield spark
+        spark = SparkEngine(session, base)
+        for stale in stale_runs(db, base):
+            shutil.rmtree(stale, ignore_errors=True)
+        spark.load_transactions(transactions or str(export_transactions(db, base)))
+        try:
+            yield spark
+        finally:
+            spark.drop_scratch(keep=())
     finally:
-        spark.drop_scratch(keep=())
+        if remote:  # a Connect server keeps a session (and its views) for an hour unless released
+            session.stop()
 
 
 def spark_dir(db_path: str) -> Path:
