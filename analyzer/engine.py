@@ -246,8 +246,15 @@ class SparkEngine:
         return frame.drop(*exclude).toArrow() if exclude else frame.toArrow()
 
     def write_table(self, name: str, table: Any, *, temp: bool = True) -> None:
-        """A small Arrow table as the temporary view `name`."""
-        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        """A small Arrow table as the temporary view `name` (an empty one keeps its columns:
+        Spark Connect infers none from no rows)."""
+        if table.num_rows == 0:
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            frame = self.spark.createDataFrame([], schema=from_arrow_schema(table.schema))
+        else:
+            frame = self.spark.createDataFrame(table)
+        frame.createOrReplaceTempView(name)
 
     def parquet_path(self, name: str) -> Path:
         """Where the materialized table `name` is (Parquet files)."""
